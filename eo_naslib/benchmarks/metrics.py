@@ -1,0 +1,45 @@
+"""The one metric schema: names, units and directions of every benchmark metric.
+
+Accuracies are fractions in [0, 1]; units are in the names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    unit: str
+    maximise: bool
+    description: str
+
+
+METRICS: dict[str, MetricInfo] = {
+    m.name: m
+    for m in (
+        MetricInfo("train_accuracy", "fraction", True, "overall (micro) training accuracy"),
+        MetricInfo("val_accuracy", "fraction", True, "overall (micro) validation accuracy"),
+        MetricInfo("test_accuracy", "fraction", True, "overall (micro) test accuracy"),
+        MetricInfo("train_accuracy_macro", "fraction", True, "class-averaged (macro) training accuracy"),
+        MetricInfo("val_accuracy_macro", "fraction", True, "class-averaged (macro) validation accuracy"),
+        MetricInfo("test_accuracy_macro", "fraction", True, "class-averaged (macro) test accuracy"),
+        MetricInfo("train_time_s", "s", False, "wall time of the whole training run"),
+        MetricInfo("latency_ms", "ms", False, "mean inference latency (device, batch and timed window in provenance)"),
+        MetricInfo("latency_std_ms", "ms", False, "standard deviation of the inference latency"),
+        MetricInfo("params", "count", False, "trainable parameters (the counted model is named in provenance)"),
+        MetricInfo("size_kb", "KiB", False, "size of the saved weights"),
+        MetricInfo("macs", "count", False, "multiply-accumulate operations of one forward pass (measured by us)"),
+    )
+}
+
+
+def metric_info(name: str) -> MetricInfo:
+    """Schema entry of a metric; raises `UnknownMetricError` listing the known names."""
+    from ..errors import UnknownMetricError
+
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise UnknownMetricError(f"unknown metric {name!r}; known metrics: {sorted(METRICS)}") from None

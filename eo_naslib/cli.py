@@ -1,0 +1,30 @@
+"""The `eo-naslib` command line; each subpackage contributes its subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .errors import EONASLibError
+
+#: Modules with an `add_parser(subparsers)` function, one per command group.
+COMMAND_MODULES = ("eo_naslib.space.cli",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eo-naslib", description="Neural architecture search for Earth Observation.")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except EONASLibError as exc:
+        print(f"eo-naslib: error: {exc}", file=sys.stderr)
+        return 2
