@@ -1,0 +1,70 @@
+"""Base class of our optimizers: propose cells, evaluate them through an Evaluator, keep state."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .evaluator import BudgetExhausted, Evaluator
+
+
+class SearchOptimizer(ABC):
+    """An optimizer over rows of `all_cells()`.
+
+    Hyperparameters come in `__init__` (NASLib's `search:` config keys), no work happens there.
+    All randomness comes from `self.rng`, and `state_dict()` captures everything (rng state
+    included, JSON-serialisable), so a run resumed from a checkpoint continues exactly.
+    """
+
+    name: ClassVar[str]
+    #: the `search:` config keys this optimizer reads, with defaults
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, evaluator: Evaluator, seed: int | np.random.Generator | None = None, **params: Any) -> None:
+        unknown = set(params) - set(self.defaults)
+        if unknown:
+            from ..errors import ConfigError
+
+            raise ConfigError(
+                f"unknown search key(s) {sorted(unknown)} for optimizer {self.name!r}; "
+                f"allowed: {sorted(self.defaults)}"
+            )
+        self.evaluator = evaluator
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.params = {**self.defaults, **params}
+
+    @abstractmethod
+    def step(self) -> None:
+        """Evaluate at least one new distinct cell (raises `BudgetExhausted` when the budget is spent)."""
+
+    def run(self, callback: Any = None) -> None:
+        """Step until the budget is spent; `callback(self)` after every step."""
+        while not self.evaluator.exhausted:
+            try:
+                self.step()
+            except BudgetExhausted:
+                break
+            if callback is not None:
+                callback(self)
+
+    def incumbent(self) -> int:
+        """Row of the best cell so far on the first objective."""
+        values = self.evaluator.to_minimisation(self.evaluator.history_values)[:, 0]
+        return self.evaluator.history_rows[int(np.argmin(values))]
+
+    # ------------------------------------------------------------------ checkpointing
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state, **self._state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self._load_state(state)
+
+    @abstractmethod
+    def _state(self) -> dict[str, Any]:
+        """Optimizer-specific JSON-serialisable state (population, archive, ...)."""
+
+    @abstractmethod
+    def _load_state(self, state: dict[str, Any]) -> None: ...
