@@ -1,0 +1,69 @@
+"""Benchmark the NB101 cell space: hashing, neighbourhoods, enumeration and cache loading.
+
+Prints a JSON object on its last line. Baseline: the straight NB101 md5 hash of one cell
+(`nb101_hash`, what NB101/NASLib compute) measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+
+import numpy as np
+
+from eo_naslib.space import Cell, hash_many, nb101_hash
+from eo_naslib.space import enumeration
+
+
+def per_call_us(fn, items) -> float:
+    start = time.perf_counter()
+    for item in items:
+        fn(item)
+    return (time.perf_counter() - start) / len(items) * 1e6
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        enumeration.all_cells(cache, rebuild=True)
+        cold_s = time.perf_counter() - start
+        enumeration._LOADED = None
+        start = time.perf_counter()
+        table = enumeration.all_cells(cache)
+        warm_s = time.perf_counter() - start
+
+        rng = np.random.default_rng(0)
+        rows = rng.choice(len(table), size=5000, replace=False)
+        fresh = [Cell(c.matrix, c.ops) for c in (table.cell(int(r)) for r in rows)]  # no cached hashes
+        hash_us = per_call_us(lambda c: c.hash, fresh)
+        direct_us = per_call_us(lambda c: nb101_hash(c.matrix, c.labels), fresh)
+        start = time.perf_counter()
+        hash_many(table.matrices[rows], table.labels[rows].astype(np.int64), processes=1)
+        batch_per_s = len(rows) / (time.perf_counter() - start)
+
+        cells = fresh[:500]
+        start = time.perf_counter()
+        count = sum(len(c.neighbours("edit")) for c in cells)
+        edit_cells_per_s = len(cells) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        sum(len(c.neighbours("hamming")) for c in cells)
+        hamming_cells_per_s = len(cells) / (time.perf_counter() - start)
+
+    result = {
+        "cold_enumeration_s": round(cold_s, 2),
+        "warm_load_s": round(warm_s, 3),
+        "hash_one_us": round(hash_us, 2),
+        "hash_one_direct_md5_us": round(direct_us, 2),
+        "hash_speedup_vs_direct": round(direct_us / hash_us, 1),
+        "hash_throughput_cells_per_s": round(1e6 / hash_us),
+        "hash_many_cells_per_s": round(batch_per_s),
+        "edit_neighbourhood_cells_per_s": round(edit_cells_per_s),
+        "hamming_neighbourhood_cells_per_s": round(hamming_cells_per_s),
+        "mean_edit_neighbours": round(count / len(cells), 2),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

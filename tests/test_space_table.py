@@ -1,0 +1,56 @@
+"""The enumerated space against the real data sets, batch forms and neighbour tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eo_naslib import Cell, UnknownArchitectureError
+from eo_naslib.space import NUM_CELLS
+
+
+def test_space_has_exactly_the_nb101_cells(space):
+    assert len(space) == NUM_CELLS
+    assert len(np.unique(space.hashes)) == NUM_CELLS
+    assert np.all(space.hashes[:-1] < space.hashes[1:])  # sorted: row == rank of the hash
+
+
+def test_space_contains_every_subset_hash(space, nb101_subset):
+    for name in ("data-20k.json", "data-10k.json", "data-1k.json"):
+        keys = json.loads((nb101_subset / name).read_text())["key"]
+        rows = space.indices(keys)
+        assert space.hashes[rows].tolist() == keys
+
+
+def test_eo_ids_are_ranks_in_sorted_hash_order(space, eo_data):
+    steps = [s for walk in json.loads((eo_data / "path_logs.json").read_text()) for s in walk]
+    assert space.indices([s["unique_hash"] for s in steps]).tolist() == [s["id"] for s in steps]
+
+
+def test_unknown_hash_raises(space):
+    with pytest.raises(UnknownArchitectureError, match="not the NB101 hash"):
+        space.index("0" * 32)
+
+
+def test_rows_rebuild_their_cells(space):
+    for row in np.random.default_rng(1).integers(0, len(space), 50):
+        cell = space.cell(int(row))
+        assert Cell(cell.matrix, cell.ops).hash == space.hashes[row]
+
+
+@pytest.mark.parametrize("kind", ["adjacency_one_hot", "short", "long"])
+def test_batch_encodings_equal_single_ones(space, kind):
+    rows = np.random.default_rng(2).integers(0, len(space), 40)
+    batch = space.encode(kind, rows)
+    for row, encoded in zip(rows, batch):
+        assert np.array_equal(space.cell(int(row)).encode(kind), encoded)
+
+
+@pytest.mark.parametrize("kind", ["edit", "hamming"])
+def test_neighbour_table_equals_cell_neighbours(space, kind):
+    table = space.neighbour_table(kind)
+    for row in np.random.default_rng(3).integers(0, len(space), 40):
+        expected = sorted(space.index(c.hash) for c in space.cell(int(row)).neighbours(kind))
+        assert sorted(table[row][table[row] >= 0].tolist()) == expected
