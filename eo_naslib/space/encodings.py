@@ -1,8 +1,9 @@
 """Cell encodings: NASLib's adjacency one-hot and path encodings, the seeds' short and long ones.
 
-- ``adjacency_one_hot`` (36): the 21 upper-triangle bits of the padded 7 x 7 matrix (interior
-  vertices top-left, output vertex last) + a one-hot of the op at each of the 5 interior positions
-  (order of `OPS`; all zero for an absent vertex). Decodable.
+- ``adjacency_one_hot`` (36): NASLib's: the 21 row-major upper-triangle bits of the padded 7 x 7
+  matrix (interior vertices first, output vertex last) + a one-hot of the op at each of the 5
+  interior positions in `ONE_HOT_OP_ORDER` (maxpool 100, conv3x3 010, conv1x1 001; all zero for
+  an absent vertex). Decodable.
 - ``path`` (364): one bit per input-to-output op sequence of length 0..5; index of a sequence of
   length k with op labels (o_1..o_k) = sum_{j<k} 3**j + sum_i o_i * 3**(k-i). Not decodable.
 - ``short`` (seed 003, "Original"): the padded 7 x 7 matrix flattened row-major (49) + the 7
@@ -36,6 +37,7 @@ from .constants import (
 )
 
 LONG_OP_ORDER: tuple[str, ...] = (CONV1X1, CONV3X3, MAXPOOL3X3)
+ONE_HOT_OP_ORDER: tuple[str, ...] = (MAXPOOL3X3, CONV3X3, CONV1X1)
 LONG_NODES = 2 + MAX_INTERIOR * len(LONG_OP_ORDER)  # 17
 LONG_SIZE = LONG_NODES * LONG_NODES  # 289
 ADJ_ONE_HOT_SIZE = 21 + MAX_INTERIOR * len(OPS)  # 36
@@ -101,7 +103,7 @@ def encode(cell: Cell, kind: str = "long", fitness: Sequence[float] | None = Non
         one_hot = np.zeros((MAX_INTERIOR, len(OPS)), dtype=np.uint8)
         for p in range(1, MAX_VERTICES - 1):
             if ops[p] is not None:
-                one_hot[p - 1, OP_LABEL[ops[p]]] = 1
+                one_hot[p - 1, ONE_HOT_OP_ORDER.index(ops[p])] = 1
         return np.concatenate([matrix[_TRIU7], one_hot.ravel()])
     if kind == "path":
         return _path_encoding(cell)
@@ -134,7 +136,7 @@ def decode(kind: str, vector: Any) -> Cell:
             if row.sum() > 1:
                 raise InvalidCellError(f"position {p} has {int(row.sum())} ops set in the one-hot; set at most one")
             if row.sum() == 1:
-                ops[p] = OPS[int(np.argmax(row))]
+                ops[p] = ONE_HOT_OP_ORDER[int(np.argmax(row))]
         return _from_padded(matrix, ops)
     if kind == "short":
         _check_length(kind, v, SHORT_SIZE)

@@ -163,7 +163,7 @@ class CellTable:
 
     def encode(self, kind: str = "long", rows: np.ndarray | None = None) -> np.ndarray:
         """Batch encoding of the given rows (default all) as `adjacency_one_hot`, `short` or `long`."""
-        from .encodings import LONG_NODES, LONG_OP_ORDER, MAX_INTERIOR
+        from .encodings import LONG_NODES, LONG_OP_ORDER, MAX_INTERIOR, ONE_HOT_OP_ORDER
 
         rows = np.arange(len(self)) if rows is None else np.asarray(rows)
         mats, labs, n = self.matrices[rows], self.labels[rows].astype(np.int64), self.n_vertices[rows]
@@ -181,7 +181,8 @@ class CellTable:
         rr, vv = np.nonzero(present)
         ends_labels[rr, pos[rr, vv]] = labs[rr, vv]
         if kind == "adjacency_one_hot":
-            one_hot = (ends_labels[:, 1:-1, None] == np.arange(len(OPS))).astype(np.uint8)
+            column_labels = np.array([OPS.index(op) for op in ONE_HOT_OP_ORDER])
+            one_hot = (ends_labels[:, 1:-1, None] == column_labels).astype(np.uint8)
             return np.concatenate([ends[:, _TRIU7[0], _TRIU7[1]], one_hot.reshape(len(rows), -1)], axis=1)
         if kind == "long":
             rank_of_label = np.array([LONG_OP_ORDER.index(op) for op in OPS])
