@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .errors import EONASLibError
 
 #: Modules with an `add_parser(subparsers)` function, one per command group.
-COMMAND_MODULES = ("eo_naslib.space.cli",)
+COMMAND_MODULES = (
+    "eo_naslib.space.cli",
+    "eo_naslib.naslib_compat.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,10 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def report_errors(action: Callable[[], int | None]) -> int:
+    """Run `action`; our errors become one line on stderr and exit status 2."""
     try:
-        return int(args.func(args) or 0)
+        return int(action() or 0)
     except EONASLibError as exc:
         print(f"eo-naslib: error: {exc}", file=sys.stderr)
         return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return report_errors(lambda: args.func(args))

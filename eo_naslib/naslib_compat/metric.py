@@ -1,0 +1,78 @@
+"""NASLib's `Metric` enum (same names and values) plus ours, mapped to our metric names."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from ..errors import UnknownMetricError
+
+
+class Metric(Enum):
+    """Members 1-16 are NASLib's `search_spaces.core.query_metrics.Metric`; 17+ are ours."""
+
+    RAW = 1
+    ALL = 2
+    TRAIN_ACCURACY = 3
+    VAL_ACCURACY = 4
+    TEST_ACCURACY = 5
+    TRAIN_LOSS = 6
+    VAL_LOSS = 7
+    TEST_LOSS = 8
+    TRAIN_TIME = 9
+    VAL_TIME = 10
+    TEST_TIME = 11
+    FLOPS = 12
+    LATENCY = 13
+    PARAMETERS = 14
+    EPOCH = 15
+    HP = 16
+    TRAIN_ACCURACY_MACRO = 17
+    VAL_ACCURACY_MACRO = 18
+    TEST_ACCURACY_MACRO = 19
+    LATENCY_STD = 20
+    MACS = 21
+    SIZE = 22
+
+
+#: Our metric name for each answerable `Metric`, per accuracy flavour of the dataset.
+_NAMES: dict[Metric, str] = {
+    Metric.TRAIN_ACCURACY: "train_accuracy",
+    Metric.VAL_ACCURACY: "val_accuracy",
+    Metric.TEST_ACCURACY: "test_accuracy",
+    Metric.TRAIN_ACCURACY_MACRO: "train_accuracy_macro",
+    Metric.VAL_ACCURACY_MACRO: "val_accuracy_macro",
+    Metric.TEST_ACCURACY_MACRO: "test_accuracy_macro",
+    Metric.TRAIN_TIME: "train_time_s",
+    Metric.LATENCY: "latency_ms",
+    Metric.LATENCY_STD: "latency_std_ms",
+    Metric.PARAMETERS: "params",
+    Metric.MACS: "macs",
+    Metric.SIZE: "size_kb",
+}
+_MACRO = {
+    Metric.TRAIN_ACCURACY: Metric.TRAIN_ACCURACY_MACRO,
+    Metric.VAL_ACCURACY: Metric.VAL_ACCURACY_MACRO,
+    Metric.TEST_ACCURACY: Metric.TEST_ACCURACY_MACRO,
+}
+ACCURACIES = frozenset(_MACRO) | frozenset(_MACRO.values())
+
+
+def to_metric_name(metric: Metric, macro: bool = False) -> str:
+    """Our metric name for a NASLib `Metric`; `macro` picks class-averaged accuracies
+    (datasets named `*_macro`)."""
+    if macro:
+        metric = _MACRO.get(metric, metric)
+    try:
+        return _NAMES[metric]
+    except KeyError:
+        raise UnknownMetricError(
+            f"Metric.{metric.name} has no benchmark value; answerable: {sorted(m.name for m in _NAMES)}"
+        ) from None
+
+
+def from_metric_name(name: str) -> Metric:
+    """The `Metric` member for one of our metric names."""
+    for metric, ours in _NAMES.items():
+        if ours == name:
+            return metric
+    raise UnknownMetricError(f"no Metric member for {name!r}; known names: {sorted(_NAMES.values())}")

@@ -1,0 +1,64 @@
+"""`runner.py --config-file FILE.yaml [key value ...]`: a NASLib-style search run on our core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .config import apply_overrides, load_yaml, save_dir, validate
+from .dataset_api import get_dataset_api
+from .optimizer import DiscreteOptimizer
+from .search_space import NasBench101SearchSpace
+from .trainer import CHECKPOINT, Trainer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config-file", required=True, help="NASLib-style YAML config")
+    parser.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="overrides as 'key value' pairs, e.g. seed 3 search.epochs 100")
+
+
+def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Validate, load the benchmark, search, evaluate; returns the summary. Nothing is written
+    before the config and the data are known to be good."""
+    config = validate(config)
+    dataset_api = get_dataset_api(config["search_space"], config["dataset"], config.get("data_dir"))
+    optimizer = DiscreteOptimizer(config["optimizer"], config["dataset"], config["search"], config["seed"])
+    optimizer.adapt_search_space(NasBench101SearchSpace(), dataset_api=dataset_api)
+    directory = save_dir(config)
+    checkpoint = directory / CHECKPOINT
+    trainer = Trainer(optimizer, config, directory)
+    resume_from = checkpoint if resume and checkpoint.exists() else ""
+    with tqdm(total=trainer.epochs, desc=f"{config['optimizer']} on {config['dataset']}", disable=not progress) as bar:
+        if resume_from:
+            bar.update(json.loads(checkpoint.read_text())["epoch"] + 1)
+        trainer.search(resume_from=resume_from, after_epoch=lambda _: bar.update(1))
+    final = trainer.evaluate()
+    evaluator = optimizer.evaluator
+    return {
+        "save_dir": str(directory),
+        "evaluations": evaluator.n_evaluations,
+        "best_hash": final["hash"],
+        "best": {o.metric: float(v) for o, v in zip(evaluator.objectives, evaluator.evaluate(final["hash"]))},
+        "resumed": bool(resume_from),
+    }
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    config = apply_overrides(load_yaml(args.config_file), args.opts)
+    summary = run(config, resume=args.resume, progress=not args.no_progress)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..cli import report_errors
+
+    parser = argparse.ArgumentParser(prog="runner.py", description=__doc__)
+    add_arguments(parser)
+    return report_errors(lambda: run_from_args(parser.parse_args(argv)))

@@ -1,0 +1,137 @@
+"""Baseline optimizers with NASLib's names and config keys: random search, regularized evolution,
+local search. Budget and de-duplication come from the shared `Evaluator` (distinct cells)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..space import Cell
+from .base import SearchOptimizer
+
+
+class _SingleObjective(SearchOptimizer):
+    """Helpers for optimizers that rank cells by the first objective."""
+
+    def _score(self, row: int) -> float:
+        """Fitness to minimise (first objective in minimisation form) of an evaluated row."""
+        return float(self.evaluator.to_minimisation(self.evaluator.evaluate(row))[0])
+
+    def _random_row(self) -> int:
+        return self.evaluator.row_of(Cell.random(self.rng))
+
+    def _evaluate_new(self, row: int) -> bool:
+        """Evaluate `row`; True when it was a new distinct cell (one unit of budget)."""
+        new = not self.evaluator.is_evaluated(row)
+        self.evaluator.evaluate(row)
+        return new
+
+
+class RandomSearch(_SingleObjective):
+    """NASLib `rs`: cells drawn with NASLib's sampler until the budget is spent."""
+
+    name: ClassVar[str] = "rs"
+
+    def step(self) -> None:
+        while not self._evaluate_new(self._random_row()):
+            pass
+
+    def _state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class RegularizedEvolution(_SingleObjective):
+    """NASLib `re` (aging evolution, Real et al. 2019): a FIFO population of `population_size`
+    filled with random cells; then the best of `sample_size` members drawn with replacement is
+    mutated, the child joins and the oldest member leaves."""
+
+    name: ClassVar[str] = "re"
+    defaults: ClassVar[dict[str, Any]] = {"population_size": 50, "sample_size": 10}
+
+    def __init__(self, evaluator, seed=None, **params: Any) -> None:
+        super().__init__(evaluator, seed, **params)
+        for key in ("population_size", "sample_size"):
+            if int(self.params[key]) < 1:
+                from ..errors import ConfigError
+
+                raise ConfigError(f"search.{key} must be >= 1, got {self.params[key]}")
+        self.population: deque[int] = deque(maxlen=int(self.params["population_size"]))
+
+    def step(self) -> None:
+        new = False
+        while not new:
+            if len(self.population) < self.population.maxlen:
+                child = self._random_row()
+            else:
+                picks = self.rng.integers(0, len(self.population), size=int(self.params["sample_size"]))
+                parent = min((self.population[i] for i in picks), key=self._score)
+                child = self.evaluator.row_of(self.evaluator.space.cell(parent).mutate(self.rng))
+            new = self._evaluate_new(child)
+            self.population.append(child)
+
+    def _state(self) -> dict[str, Any]:
+        return {"population": list(self.population)}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.population.clear()
+        self.population.extend(int(r) for r in state["population"])
+
+
+class LocalSearch(_SingleObjective):
+    """NASLib `ls`: `num_init` random cells, then first-improvement local search from the best:
+    its neighbours are tried one per step in random order; a better neighbour becomes the centre;
+    when none is better (a local optimum) the search restarts from a random cell."""
+
+    name: ClassVar[str] = "ls"
+    defaults: ClassVar[dict[str, Any]] = {"num_init": 10, "neighbourhood": "edit"}
+
+    def __init__(self, evaluator, seed=None, **params: Any) -> None:
+        super().__init__(evaluator, seed, **params)
+        if self.params["neighbourhood"] not in ("edit", "hamming"):
+            from ..errors import ConfigError
+
+            raise ConfigError(f"search.neighbourhood must be 'edit' or 'hamming', got {self.params['neighbourhood']!r}")
+        self.centre: int | None = None
+        self.pending: list[int] = []
+        self.n_init_done = 0
+
+    def _set_centre(self, row: int) -> None:
+        self.centre = row
+        neighbours = self.evaluator.space.neighbour_table(self.params["neighbourhood"])[row]
+        self.pending = [int(r) for r in self.rng.permutation(neighbours[neighbours >= 0])]
+
+    def step(self) -> None:
+        while True:
+            if self.n_init_done < int(self.params["num_init"]):
+                self.n_init_done += 1
+                if self._evaluate_new(self._random_row()):
+                    return
+                continue
+            if self.centre is None:
+                self._set_centre(self.incumbent())
+            if not self.pending:  # local optimum: restart from a random cell
+                row = self._random_row()
+                new = self._evaluate_new(row)
+                self._set_centre(row)
+                if new:
+                    return
+                continue
+            candidate = self.pending.pop()
+            new = self._evaluate_new(candidate)
+            if self._score(candidate) < self._score(self.centre):
+                self._set_centre(candidate)
+            if new:
+                return
+
+    def _state(self) -> dict[str, Any]:
+        return {"centre": self.centre, "pending": list(self.pending), "n_init_done": self.n_init_done}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.centre = state["centre"]
+        self.pending = [int(r) for r in state["pending"]]
+        self.n_init_done = int(state["n_init_done"])
