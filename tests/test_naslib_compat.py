@@ -1,0 +1,193 @@
+"""The NASLib-shaped core: Metric mapping, search space, config validation, runner and resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eo_naslib import Cell, ConfigError, InvalidCellError
+from eo_naslib.cli import main as cli_main
+from eo_naslib.naslib_compat import Metric, NasBench101SearchSpace, from_metric_name, run, to_metric_name
+from eo_naslib.naslib_compat import dataset_api as dataset_api_module
+from eo_naslib.naslib_compat.trainer import CHECKPOINT
+
+from .synthetic_benchmark import SyntheticBenchmark
+
+NASLIB_METRIC_VALUES = {
+    "RAW": 1, "ALL": 2, "TRAIN_ACCURACY": 3, "VAL_ACCURACY": 4, "TEST_ACCURACY": 5, "TRAIN_LOSS": 6,
+    "VAL_LOSS": 7, "TEST_LOSS": 8, "TRAIN_TIME": 9, "VAL_TIME": 10, "TEST_TIME": 11, "FLOPS": 12,
+    "LATENCY": 13, "PARAMETERS": 14, "EPOCH": 15, "HP": 16,
+}  # fmt: skip
+
+
+def test_metric_has_naslib_names_and_values():
+    for name, value in NASLIB_METRIC_VALUES.items():
+        assert Metric[name].value == value
+
+
+def test_metric_mapping_round_trips():
+    assert to_metric_name(Metric.VAL_ACCURACY) == "val_accuracy"
+    assert to_metric_name(Metric.VAL_ACCURACY, macro=True) == "val_accuracy_macro"
+    assert to_metric_name(Metric.LATENCY_STD) == "latency_std_ms"
+    for name in ("train_time_s", "latency_ms", "params", "macs", "size_kb", "test_accuracy_macro"):
+        assert to_metric_name(from_metric_name(name)) == name
+    with pytest.raises(KeyError, match="TRAIN_LOSS has no benchmark value"):
+        to_metric_name(Metric.TRAIN_LOSS)
+
+
+@pytest.fixture()
+def synthetic_api(space, monkeypatch):
+    benchmark = SyntheticBenchmark(space)
+    api = {"benchmark": benchmark, "space": space, "dataset": "cifar10", "macro": False}
+    monkeypatch.setitem(dataset_api_module._REGISTRY, ("nasbench101", "cifar10"), lambda dataset, data_dir: api)
+    return api
+
+
+def test_search_space_spec_forms_and_query(space, synthetic_api):
+    ss = NasBench101SearchSpace()
+    row = 12345
+    ss.set_spec(str(space.hashes[row]), dataset_api=synthetic_api)
+    cell = ss.spec
+    assert ss.get_hash() == space.hashes[row]
+    other = ss.clone()
+    other.set_spec(ss.get_spec())
+    assert other.get_hash() == ss.get_hash()
+    percent = ss.query(Metric.VAL_ACCURACY, "cifar10", dataset_api=synthetic_api)
+    assert percent == pytest.approx(100 * synthetic_api["benchmark"].values("val_accuracy")[row])
+    assert ss.query(Metric.TRAIN_TIME, "cifar10", epoch=108, dataset_api=synthetic_api) == pytest.approx(
+        synthetic_api["benchmark"].values("train_time_s")[row]
+    )
+    assert ss.query(Metric.VAL_ACCURACY, "cifar10", full_lc=True, dataset_api=synthetic_api) == [percent]
+    assert ss.encode("adjacency_one_hot").tolist() == cell.encode("adjacency_one_hot").tolist()
+
+
+def test_search_space_naslib_tuple_and_moves(synthetic_api):
+    ss = NasBench101SearchSpace()
+    matrix = np.zeros((7, 7), dtype=int)
+    matrix[0, 1] = matrix[1, 6] = 1
+    ops = [0, 4, 3, 2, 3, 3, 1]  # NASLib order: input, output, maxpool, conv1x1, conv3x3
+    ss.set_spec(tuple(matrix.ravel().tolist() + ops))
+    assert ss.spec == Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
+    np.random.seed(0)
+    child = NasBench101SearchSpace()
+    child.mutate(ss)
+    assert child.get_hash() != ss.get_hash()
+    assert {n.arch.get_hash() for n in ss.get_nbhd()} == {c.hash for c in ss.spec.neighbours("edit")}
+
+
+def test_invalid_spec_raises_instead_of_minus_one():
+    ss = NasBench101SearchSpace()
+    with pytest.raises(InvalidCellError):
+        ss.set_spec({"matrix": [[0, 0], [0, 0]], "ops": ["input", "output"]})
+
+
+def _config(tmp_path, optimizer="re", **search):
+    return {
+        "seed": 3,
+        "search_space": "nasbench101",
+        "dataset": "cifar10",
+        "optimizer": optimizer,
+        "out_dir": str(tmp_path / "out"),
+        "search": {"epochs": 60, "checkpoint_freq": 7, **search},
+    }
+
+
+def _trajectory(summary):
+    return json.loads((summary_dir(summary) / "trajectory.json").read_text())
+
+
+def summary_dir(summary):
+    from pathlib import Path
+
+    return Path(summary["save_dir"])
+
+
+@pytest.mark.parametrize(("optimizer", "search"), [("rs", {}), ("re", {"population_size": 10, "sample_size": 3}), ("ls", {"num_init": 5})])
+def test_runs_are_reproducible_and_write_naslib_files(tmp_path, synthetic_api, optimizer, search):
+    first = run(_config(tmp_path / "a", optimizer, **search), progress=False)
+    second = run(_config(tmp_path / "b", optimizer, **search), progress=False)
+    trajectory = _trajectory(first)
+    assert [t["hash"] for t in trajectory] == [t["hash"] for t in _trajectory(second)]
+    assert len({t["hash"] for t in trajectory}) == len(trajectory) == 60  # distinct cells
+    config, errors = json.loads((summary_dir(first) / "errors.json").read_text())
+    assert config["optimizer"] == optimizer
+    assert set(errors) == {"train_acc", "valid_acc", "test_acc", "runtime", "train_time", "params"}
+    assert len(errors["valid_acc"]) == 60 and all(v > 1 for v in errors["valid_acc"])  # percent
+    best = max(t["val_accuracy"] for t in trajectory)
+    assert errors["valid_acc"][-1] == pytest.approx(100 * best)  # incumbent at the end
+    final = json.loads((summary_dir(first) / "final_architecture.json").read_text())
+    assert final["hash"] == first["best_hash"]
+    assert summary_dir(first).parts[-4:] == ("nasbench101", "cifar10", optimizer, "3")
+
+
+def test_evolution_improves_on_random_search(tmp_path, synthetic_api):
+    re_best = run(_config(tmp_path / "re", "re", epochs=300, population_size=20, sample_size=5), progress=False)["best"]
+    rs_best = run(_config(tmp_path / "rs", "rs", epochs=300), progress=False)["best"]
+    assert re_best["val_accuracy"] >= rs_best["val_accuracy"]
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("optimizer", ["re", "ls"])
+def test_resume_after_interruption_gives_the_same_trajectory(tmp_path, synthetic_api, monkeypatch, optimizer):
+    reference = _trajectory(run(_config(tmp_path / "ref", optimizer), progress=False))
+    from eo_naslib.naslib_compat import optimizer as optimizer_module
+
+    original = optimizer_module.DiscreteOptimizer.new_epoch
+
+    def dying(self, epoch):
+        if epoch == 33:  # after the checkpoint at epoch 27, before the one at 34
+            raise _Killed
+        original(self, epoch)
+
+    monkeypatch.setattr(optimizer_module.DiscreteOptimizer, "new_epoch", dying)
+    config = _config(tmp_path / "cut", optimizer)
+    with pytest.raises(_Killed):
+        run(config, progress=False)
+    monkeypatch.setattr(optimizer_module.DiscreteOptimizer, "new_epoch", original)
+    resumed = run(config, resume=True, progress=False)
+    assert resumed["resumed"]
+    assert [t["hash"] for t in _trajectory(resumed)] == [t["hash"] for t in reference]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"optimizer": "bananaz"}, "optimizer 'bananaz' is unknown; allowed: "),
+        ({"dataset": "imagenet"}, "dataset 'imagenet' is unknown; allowed: "),
+        ({"search_space": "darts"}, "search_space 'darts' is unknown; allowed: "),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"colour": 1}, "config key 'colour' is unknown; allowed: "),
+        ({"search": {"epochs": 0}}, "search.epochs must be a positive integer"),
+        ({"search": {"epochs": 5, "popsize": 3}}, "search key 'popsize' is unknown for optimizer 're'; allowed: "),
+        ({"search": {"epochs": 5, "objectives": ["speed"]}}, "unknown metric 'speed'"),
+    ],
+)
+def test_bad_configs_fail_with_one_line_and_write_nothing(tmp_path, capsys, change, message):
+    config = {**_config(tmp_path), **change}
+    config_file = tmp_path / "bad.yaml"
+    import yaml
+
+    config_file.write_text(yaml.safe_dump(config))
+    assert cli_main(["run", "--config-file", str(config_file), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_overrides_are_applied(tmp_path, synthetic_api, capsys):
+    import yaml
+
+    config_file = tmp_path / "ok.yaml"
+    config_file.write_text(yaml.safe_dump(_config(tmp_path, "rs")))
+    assert cli_main(["run", "--config-file", str(config_file), "--no-progress", "seed", "5", "search.epochs", "12"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["evaluations"] == 12 and summary["save_dir"].endswith("/5")
+    with pytest.raises(ConfigError, match="pairs"):
+        from eo_naslib.naslib_compat.config import apply_overrides
+
+        apply_overrides({}, ["seed"])
