@@ -12,6 +12,7 @@ from .errors import EONASLibError
 #: Modules with an `add_parser(subparsers)` function, one per command group.
 COMMAND_MODULES = (
     "eo_naslib.space.cli",
+    "eo_naslib.benchmarks.cli",
     "eo_naslib.naslib_compat.cli",
 )
 

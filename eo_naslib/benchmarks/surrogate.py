@@ -62,7 +62,7 @@ class CVScores:
         return {k: getattr(self, k) for k in ("rmse", "spearman", "kendall", "n_train", "n_folds")}
 
 
-def cross_validate(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: int = 0, n_folds: int = 5) -> CVScores:
+def cross_validate(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: int = 0, n_folds: int = 3) -> CVScores:
     """Out-of-fold predictions of every sample, scored as RMSE, Spearman rho and Kendall tau."""
     predicted = np.empty_like(y, dtype=float)
     for train, test in KFold(n_folds, shuffle=True, random_state=seed).split(X):
@@ -77,7 +77,7 @@ def cross_validate(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: i
 
 
 def tune_regressor(
-    X: np.ndarray, y: np.ndarray, seed: int = 0, n_folds: int = 5
+    X: np.ndarray, y: np.ndarray, seed: int = 0, n_folds: int = 3
 ) -> tuple[xgb.XGBRegressor, dict[str, Any], CVScores]:
     """Pick TUNING_GRID's best (lowest CV RMSE) parameters; return the model refitted on all data."""
     grid = [dict(zip(TUNING_GRID, values)) for values in product(*TUNING_GRID.values())]

@@ -1,0 +1,68 @@
+"""`eo-naslib data import|download|info`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..paths import data_dir
+from . import load_benchmark
+from .install import download, install
+from .store import BenchmarkStore, installed
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="install and inspect benchmark data")
+    actions = data.add_subparsers(dest="data_command", required=True)
+    dir_help = "benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)"
+
+    importer = actions.add_parser("import", help="import a source folder or file into the store")
+    importer.add_argument("path", help="EO HW-NAS folder, NB101 subset folder, nasbench_only108.pkl or a .tfrecord")
+    importer.add_argument("--data-dir", help=dir_help)
+    importer.add_argument("--no-surrogate", action="store_true", help="skip fitting the completion surrogates")
+    importer.set_defaults(func=_import)
+
+    fetch = actions.add_parser("download", help="download the public sources (sha256-pinned) and import them")
+    fetch.add_argument("--data-dir", help=dir_help)
+    fetch.add_argument("--nb101-official", action="store_true", help="also fetch nasbench_only108.tfrecord (~500 MB)")
+    fetch.set_defaults(func=_download)
+
+    info = actions.add_parser("info", help="what is installed: cells, metrics, provenance, surrogate quality")
+    info.add_argument("--data-dir", help=dir_help)
+    info.set_defaults(func=_info)
+
+
+def _summary(store: BenchmarkStore) -> str:
+    return f"{store.name}: {len(store.hashes):,} measured cells, metrics {list(store.metrics)}"
+
+
+def _import(args: argparse.Namespace) -> int:
+    store = install(args.path, args.data_dir, surrogate=not args.no_surrogate, progress=True)
+    print(f"installed {_summary(store)} into {data_dir(args.data_dir)}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    for store in download(args.data_dir, official_nb101=args.nb101_official):
+        print(f"installed {_summary(store)} into {data_dir(args.data_dir)}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    directory = data_dir(args.data_dir)
+    report = {"data_dir": str(directory), "benchmarks": {}}
+    for name in installed(directory):
+        store = load_benchmark(name, directory).store
+        report["benchmarks"][name] = {
+            "description": store.description,
+            "measured_cells": len(store.hashes),
+            "fidelities": store.fidelities,
+            "metrics": {m: vars(r) for m, r in store.metrics.items()},
+            "provenance": store.provenance,
+            "surrogate_cv": {k: v["cv"] for k, v in store.surrogate.items()},
+            "recorded_walks": len(store.walks),
+        }
+    if not report["benchmarks"]:
+        report["hint"] = "nothing installed; run `eo-naslib data import PATH` or `eo-naslib data download`"
+    print(json.dumps(report, indent=2))
+    return 0
