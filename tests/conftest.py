@@ -35,3 +35,28 @@ def space():
     from eo_naslib.space import all_cells
 
     return all_cells()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory, eo_data, nb101_subset) -> Path:
+    """A data dir with both real benchmarks imported (surrogates fitted), once per session."""
+    from eo_naslib.benchmarks.install import install
+
+    directory = tmp_path_factory.mktemp("eo_naslib_data")
+    install(eo_data, directory)
+    install(nb101_subset, directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def so2sat(data_dir):
+    from eo_naslib.benchmarks import load_benchmark
+
+    return load_benchmark("so2sat", data_dir)
+
+
+@pytest.fixture(scope="session")
+def cifar10(data_dir):
+    from eo_naslib.benchmarks import load_benchmark
+
+    return load_benchmark("cifar10", data_dir)
