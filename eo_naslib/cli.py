@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "eo_naslib.space.cli",
     "eo_naslib.benchmarks.cli",
     "eo_naslib.naslib_compat.cli",
+    "eo_naslib.landscape.cli",
 )
 
 

@@ -1,0 +1,174 @@
+"""Local optima: exact vectorised count, best-improvement local search and the birthday estimate.
+
+A cell is a local optimum when it is known and no known neighbour is strictly fitter (ties do
+not break optimality, so a plateau of equal cells gives several optima). Unknown (NaN) cells
+are never optima and never reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from .core import Landscape
+
+LN2 = float(np.log(2.0))
+
+
+def best_neighbour(landscape: Landscape, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fittest known neighbour of each row and its score (-1 and -inf where none is known).
+
+    Among equally fit best neighbours the lowest row is taken (deterministic).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    graph = landscape.known_graph
+    neighbours, starts = graph.gather(rows)
+    has = (graph.indptr[rows + 1] - graph.indptr[rows]) > 0
+    best_rows = np.full(len(rows), -1, dtype=np.int64)
+    best_scores = np.full(len(rows), -np.inf)
+    if len(neighbours) == 0:
+        return best_rows, best_scores
+    s = landscape.score[neighbours]
+    starts_with = starts[has]
+    seg_max = np.maximum.reduceat(s, starts_with)
+    lengths = np.diff(np.append(starts_with, len(s)))
+    position = np.where(s == np.repeat(seg_max, lengths), np.arange(len(s)), len(s))
+    first = np.minimum.reduceat(position, starts_with)
+    best_scores[has] = seg_max
+    best_rows[has] = neighbours[first]
+    return best_rows, best_scores
+
+
+def local_optima_mask(landscape: Landscape) -> np.ndarray:
+    """(N,) bool: known cells with no strictly fitter known neighbour (one vectorised pass)."""
+    _, best = best_neighbour(landscape, np.arange(len(landscape)))
+    return landscape.known & ~(best > landscape.score)
+
+
+def exact_local_optima(landscape: Landscape) -> dict[str, Any]:
+    """Exact count over a complete landscape (every cell known: tabular or surrogate)."""
+    if not landscape.complete:
+        raise ConfigError(
+            f"the exact count needs a value for every cell, {int((~landscape.known).sum())} are unknown; "
+            "open the benchmark with surrogate=True or use the birthday estimate"
+        )
+    mask = local_optima_mask(landscape)
+    return {"count": int(mask.sum()), "share": float(mask.mean()), "rows": np.flatnonzero(mask)}
+
+
+def bils(landscape: Landscape, starts: np.ndarray, max_steps: int = 10_000) -> dict[str, np.ndarray]:
+    """Best-improvement (steepest-ascent) local search from many starts at once.
+
+    Each step moves every unfinished run to its fittest neighbour if that is strictly fitter.
+    Returns the optimum reached, the steps taken and the fitness improvement of each run.
+    """
+    current = np.asarray(starts, dtype=np.int64).copy()
+    steps = np.zeros(len(current), dtype=np.int64)
+    active = np.arange(len(current))
+    score = landscape.score
+    for _ in range(max_steps):
+        if len(active) == 0:
+            break
+        nxt, best = best_neighbour(landscape, current[active])
+        moving = best > score[current[active]]
+        current[active[moving]] = nxt[moving]
+        steps[active[moving]] += 1
+        active = active[moving]
+    else:
+        raise ConfigError(f"BILS did not converge within max_steps={max_steps}; raise max_steps")
+    return {
+        "optima": current,
+        "steps": steps,
+        "improvement": landscape.fitness[current] - landscape.fitness[np.asarray(starts)],
+    }
+
+
+def first_duplicate(optima: np.ndarray) -> int | None:
+    """Number of runs up to and including the first that repeats an optimum (None: no repeat)."""
+    _, first = np.unique(optima, return_index=True)
+    if len(first) == len(optima):
+        return None
+    seen_before = np.ones(len(optima), dtype=bool)
+    seen_before[first] = False
+    return int(np.argmax(seen_before)) + 1
+
+
+def birthday_estimate(k_mean: float, p_duplicate: float = 0.5) -> float:
+    """N ~ k^2 / (-2 ln(1 - P_D)); k^2 / (2 ln 2) at P_D = 0.5."""
+    return float(k_mean**2 / (-2.0 * np.log1p(-p_duplicate)))
+
+
+def birthday_local_optima(landscape: Landscape, trials: int = 9, runs: int = 200, seed: int = 0) -> dict[str, Any]:
+    """The seeds' Algorithm 2: T trials of M BILS runs from distinct random known starts.
+
+    k_i counts the runs of trial i up to and including the first one that reaches an optimum
+    already found in that trial (the birthday problem's "people in the room"); trials without a
+    repeat are reported and left out of k_mean. `estimate` is k_mean^2 / (2 ln 2) as in the
+    seeds; because k_mean is a mean, not the median first-repeat index, it is biased upwards
+    by about (sqrt(pi/2) / sqrt(2 ln 2))^2 = 1.13 for uniform basins, so `estimate_mean_k`
+    = 2 k_mean^2 / pi (the unbiased inversion of E[k] = sqrt(pi N / 2)) is reported too.
+    Both assume every optimum is equally likely to be reached; unequal basins bias them down.
+    """
+    known_rows = np.flatnonzero(landscape.known)
+    if runs > len(known_rows):
+        raise ConfigError(f"runs={runs} exceeds the {len(known_rows)} known cells; lower runs")
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(trials)]
+    starts = np.stack([rng.choice(known_rows, runs, replace=False) for rng in streams])
+    result = bils(landscape, starts.ravel())
+    optima = result["optima"].reshape(trials, runs)
+    per_trial = []
+    for t in range(trials):
+        k = first_duplicate(optima[t])
+        steps = result["steps"].reshape(trials, runs)[t]
+        gain = result["improvement"].reshape(trials, runs)[t]
+        per_trial.append(
+            {
+                "first_repeat_k": k,
+                "estimate": birthday_estimate(k) if k else None,
+                "mean_steps": float(steps.mean()),
+                "mean_improvement": float(gain.mean()),
+                "distinct_optima": int(len(np.unique(optima[t]))),
+            }
+        )
+    ks = np.array([p["first_repeat_k"] for p in per_trial if p["first_repeat_k"] is not None], dtype=float)
+    k_mean = float(ks.mean()) if len(ks) else None
+    return {
+        "trials": trials,
+        "runs": runs,
+        "seed": seed,
+        "per_trial": per_trial,
+        "failed_trials": int(trials - len(ks)),
+        "k_mean": k_mean,
+        "estimate": birthday_estimate(k_mean) if k_mean else None,
+        "estimate_mean_k": 2 * k_mean**2 / np.pi if k_mean else None,
+        "mean_steps": float(result["steps"].mean()),
+        "mean_improvement": float(result["improvement"].mean()),
+        "distinct_optima": int(len(np.unique(optima))),
+    }
+
+
+def nearest_neighbour_proxy(fitness: np.ndarray, bits: np.ndarray, n_neighbours: int = 10, maximise: bool = True) -> dict[str, Any]:
+    """Sampled cells fitter than all their `n_neighbours` nearest sampled cells (Hamming).
+
+    `fitness` (n,) and `bits` (n, 289) describe the sample; ties in distance are broken by
+    sample order (stable sort), ties in fitness do not break optimality.
+    """
+    f = np.asarray(fitness, dtype=np.float64) * (1 if maximise else -1)
+    if len(f) <= n_neighbours:
+        raise ConfigError(f"the proxy needs more than n_neighbours={n_neighbours} samples, got {len(f)}")
+    b = bits.astype(np.int32)
+    dist = b.sum(1)[:, None] + b.sum(1)[None, :] - 2 * b @ b.T
+    np.fill_diagonal(dist, np.iinfo(np.int32).max)
+    nearest = np.argsort(dist, axis=1, kind="stable")[:, :n_neighbours]
+    optimum = np.all(f[:, None] >= f[nearest], axis=1)
+    return {"samples": int(len(f)), "n_neighbours": n_neighbours, "count": int(optimum.sum()), "share": float(optimum.mean())}
+
+
+def ratio_estimate(proxy_target: int, proxy_reference: int, reference_optima: float) -> dict[str, float]:
+    """The seeds' So2Sat method: N_target = (proxy_target / proxy_reference) * N_reference."""
+    if proxy_reference <= 0:
+        raise ConfigError("the reference landscape's proxy count is 0; the ratio is undefined, use more samples")
+    ratio = proxy_target / proxy_reference
+    return {"ratio": ratio, "reference_optima": float(reference_optima), "estimate": ratio * reference_optima}
