@@ -50,8 +50,8 @@ class NeighbourGraph:
     def restrict(self, keep: np.ndarray) -> NeighbourGraph:
         """The same rows with only the edges into rows where `keep` is True."""
         ok = keep[self.indices]
-        counts = np.add.reduceat(ok.astype(np.int64), self.indptr[:-1]) if len(ok) else np.zeros(len(self), np.int64)
-        counts = np.where(self.degree > 0, counts, 0)
+        owner = np.repeat(np.arange(len(self)), self.degree)
+        counts = np.bincount(owner[ok], minlength=len(self))
         indptr = np.concatenate([[0], np.cumsum(counts)])
         return NeighbourGraph(indptr, self.indices[ok])
 

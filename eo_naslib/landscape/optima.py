@@ -109,7 +109,9 @@ def birthday_local_optima(landscape: Landscape, trials: int = 9, runs: int = 200
     seeds; because k_mean is a mean, not the median first-repeat index, it is biased upwards
     by about (sqrt(pi/2) / sqrt(2 ln 2))^2 = 1.13 for uniform basins, so `estimate_mean_k`
     = 2 k_mean^2 / pi (the unbiased inversion of E[k] = sqrt(pi N / 2)) is reported too.
-    Both assume every optimum is equally likely to be reached; unequal basins bias them down.
+    Both assume every optimum is equally likely to be reached (unequal basins bias them down)
+    and basins much larger than one cell (distinct starts in w-cell basins inflate them by
+    w / (w - 1)).
     """
     known_rows = np.flatnonzero(landscape.known)
     if runs > len(known_rows):
