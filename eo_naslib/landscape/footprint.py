@@ -75,8 +75,7 @@ def footprint(
         elif step == "neutrality":
             record[step] = neutrality.neutrality(landscape, s.epsilon)
         elif step == "persistence" and s.persistence_epochs:
-            values = [benchmark.values(s.metric, e) for e in s.persistence_epochs]
-            record[step] = persistence.persistence(values, s.persistence_epochs, landscape.maximise)
+            record[step] = _persistence(benchmark, s, landscape)
     return record
 
 
@@ -160,6 +159,17 @@ def _local_optima(
             **optima.ratio_estimate(proxy["count"], ref_proxy["count"], ref_count),
         }
     return out
+
+
+def _persistence(benchmark: Any, s: FootprintSettings, landscape: Landscape) -> dict[str, Any]:
+    """Persistence over the cells measured at every fidelity (a surrogate would rank its own guesses)."""
+    values = []
+    for epoch in s.persistence_epochs:
+        v = np.array(benchmark.values(s.metric, epoch), dtype=np.float64)
+        if hasattr(benchmark, "measured_mask"):
+            v[~np.asarray(benchmark.measured_mask(s.metric, epoch), dtype=bool)] = np.nan
+        values.append(v)
+    return persistence.persistence(values, s.persistence_epochs, landscape.maximise)
 
 
 def _measured(benchmark: Any, metric: str, epoch: int | None, landscape: Landscape) -> np.ndarray:
