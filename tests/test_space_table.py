@@ -54,3 +54,12 @@ def test_neighbour_table_equals_cell_neighbours(space, kind):
     for row in np.random.default_rng(3).integers(0, len(space), 40):
         expected = sorted(space.index(c.hash) for c in space.cell(int(row)).neighbours(kind))
         assert sorted(table[row][table[row] >= 0].tolist()) == expected
+
+
+def test_hash_prefix_keys_are_unique_and_sorted(space):
+    keys = space.hash_keys
+    assert len(np.unique(keys)) == len(space) and np.all(keys[1:] > keys[:-1])
+    rows = np.array([0, 17, len(space) - 1])
+    np.testing.assert_array_equal(space.indices(space.hashes[rows].tolist()), rows)
+    with pytest.raises(UnknownArchitectureError):
+        space.indices([space.hashes[5][:-1] + "x"])

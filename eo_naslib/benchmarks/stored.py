@@ -88,12 +88,14 @@ class StoredBenchmark:
         return values, mask
 
     # ------------------------------------------------------------------ rows
-    def _row(self, cell: CellOrHash) -> int:
-        if isinstance(cell, Cell):
-            return self.space.index(cell.hash)
+    @property
+    def _rows_by_hash(self) -> dict[str, int]:
         if self._row_of_hash is None:
             self._row_of_hash = dict(zip(self.space.hashes.tolist(), range(len(self.space))))
-        row = self._row_of_hash.get(cell)
+        return self._row_of_hash
+
+    def _row(self, cell: CellOrHash) -> int:
+        row = self._rows_by_hash.get(cell.hash if isinstance(cell, Cell) else cell)
         if row is None:
             raise UnknownArchitectureError(f"{cell!r} is not the NB101 hash of any cell; pass a Cell or a 32-digit md5 hash")
         return row
@@ -101,8 +103,9 @@ class StoredBenchmark:
     def _rows(self, cells: Iterable[CellOrHash] | np.ndarray) -> np.ndarray:
         if isinstance(cells, np.ndarray) and cells.dtype.kind in "iu":
             return cells
-        hashes = [c.hash if isinstance(c, Cell) else c for c in cells]
-        return self.space.indices(np.asarray(hashes, dtype="U32"))
+        if not isinstance(cells, np.ndarray):
+            cells = [c.hash if isinstance(c, Cell) else c for c in cells]
+        return self.space.indices(cells)
 
     def _unknown(self, rows: np.ndarray, metric: str) -> UnknownArchitectureError:
         cell_hash = self.space.hashes[rows[0]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import xgboost as xgb
@@ -34,9 +35,25 @@ DEFAULT_PARAMS: dict[str, Any] = {
 TUNING_GRID: dict[str, list[Any]] = {"max_depth": [4, 8], "learning_rate": [0.05, 0.1]}
 
 
+_ALL_FEATURES: WeakKeyDictionary[CellTable, np.ndarray] = WeakKeyDictionary()
+
+
 def cell_features(space: CellTable, rows: np.ndarray | None = None) -> np.ndarray:
-    """(n, 40) float32 features of `space` rows: NASLib's adjacency one-hot, op counts, edges."""
-    one_hot = space.encode(FEATURE_ENCODING, rows).astype(np.float32)
+    """(n, 40) float32 features of `space` rows: NASLib's adjacency one-hot, op counts, edges.
+
+    The features of the whole space are computed once per process and shared (read-only).
+    """
+    if rows is not None:
+        return _features(space.encode(FEATURE_ENCODING, rows))
+    if space not in _ALL_FEATURES:
+        features = _features(space.encode(FEATURE_ENCODING))
+        features.flags.writeable = False
+        _ALL_FEATURES[space] = features
+    return _ALL_FEATURES[space]
+
+
+def _features(one_hot: np.ndarray) -> np.ndarray:
+    one_hot = one_hot.astype(np.float32)
     n_edges = one_hot[:, :21].sum(axis=1, keepdims=True)
     op_counts = one_hot[:, 21:].reshape(len(one_hot), 5, 3).sum(axis=1)
     return np.concatenate([one_hot, op_counts, n_edges], axis=1)

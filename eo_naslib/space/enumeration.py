@@ -33,6 +33,16 @@ CACHE_VERSION = 1
 CACHE_NAME = f"nb101_space_v{CACHE_VERSION}.npz"
 _NAMES = {INPUT_LABEL: "input", OUTPUT_LABEL: "output", **dict(enumerate(OPS))}
 _TRIU7 = np.triu_indices(MAX_VERTICES, 1)
+_HEX_VALUE = np.zeros(128, dtype=np.uint64)
+_HEX_VALUE[ord("0") : ord("9") + 1] = np.arange(10)
+_HEX_VALUE[ord("a") : ord("f") + 1] = np.arange(10, 16)
+_NIBBLE_SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)
+
+
+def hash_prefix_keys(hashes: np.ndarray | list[str]) -> np.ndarray:
+    """The first 64 bits of md5 hex strings as uint64, vectorised; preserves their sort order."""
+    codes = np.asarray(hashes, dtype="U32").view(np.uint32).reshape(-1, 32)[:, :16]
+    return np.bitwise_or.reduce(_HEX_VALUE[codes.clip(max=127)] << _NIBBLE_SHIFTS, axis=1)
 
 
 # --------------------------------------------------------------------------- vectorised helpers
@@ -140,10 +150,15 @@ class CellTable:
             raise UnknownArchitectureError(f"{cell_hash!r} is not the NB101 hash of any cell in the space")
         return row
 
+    @cached_property
+    def hash_keys(self) -> np.ndarray:
+        """(N,) sorted uint64 prefixes of the hashes (unique over NB101: a fast search key)."""
+        return hash_prefix_keys(self.hashes)
+
     def indices(self, cell_hashes: np.ndarray | list[str]) -> np.ndarray:
         """Rows of many hashes (vectorised); raises on the first unknown one."""
         wanted = np.asarray(cell_hashes, dtype=self.hashes.dtype)
-        rows = np.searchsorted(self.hashes, wanted).clip(max=len(self.hashes) - 1)
+        rows = np.searchsorted(self.hash_keys, hash_prefix_keys(wanted)).clip(max=len(self.hashes) - 1)
         bad = self.hashes[rows] != wanted
         if np.any(bad):
             raise UnknownArchitectureError(f"{wanted[bad][0]!r} is not the NB101 hash of any cell in the space")

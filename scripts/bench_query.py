@@ -1,0 +1,88 @@
+"""Query speed of both benchmarks next to a plain dict lookup measured in the same run.
+
+Usage: python scripts/bench_query.py [--data-dir DIR]   (benchmarks installed with `eo-naslib data import`)
+The last line is a JSON object. Targets: by hash <= 2 us, by cell (hashing included) <= 25 us,
+query_many >= 5 million values/s, surrogate prediction of all 423,624 cells <= 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from eo_naslib.benchmarks import load_benchmark
+from eo_naslib.benchmarks.surrogate import cell_features, fit_regressor
+from eo_naslib.space import Cell
+
+
+def per_call_us(action: Callable[[object], object], items: list, repeats: int = 5) -> float:
+    """Best-of-`repeats` mean microseconds of `action(item)` over `items`."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for item in items:
+            action(item)
+        best = min(best, (time.perf_counter() - start) / len(items))
+    return best * 1e6
+
+
+def bench(name: str, data_dir: str | None, n: int = 20_000) -> dict[str, float]:
+    benchmark = load_benchmark(name, data_dir)
+    space = benchmark.space
+    rows = np.random.default_rng(0).choice(len(space), n, replace=False)
+    hashes = space.hashes[rows].tolist()
+    metric = "val_accuracy"
+    plain = dict(zip(hashes, benchmark.values(metric)[rows].tolist()))
+    benchmark.query(hashes[0], metric)  # resolve the column once
+    specs = [space.cell(r).to_spec() for r in rows[:2_000]]
+    fresh_cells = [Cell(s["matrix"], s["ops"]) for s in specs]  # not yet hashed
+
+    metrics = list(benchmark.metrics)
+    benchmark.query_many(hashes[:1], metrics)  # resolve every column once
+    start = time.perf_counter()
+    many = benchmark.query_many(hashes, metrics)
+    many_seconds = time.perf_counter() - start
+    return {
+        "plain_dict_lookup_us": per_call_us(plain.__getitem__, hashes),
+        "query_by_hash_us": per_call_us(lambda h: benchmark.query(h, metric), hashes),
+        "query_by_cell_us": per_call_us(lambda c: benchmark.query(c, metric), fresh_cells, repeats=1),
+        "query_many_values_per_s": many.size / many_seconds,
+    }
+
+
+def surrogate_predict_seconds(data_dir: str | None) -> dict[str, float]:
+    """One fitted surrogate's prediction of every cell: features (once per process) and predict."""
+    benchmark = load_benchmark("so2sat", data_dir)
+    space = benchmark.space
+    measured = space.indices(benchmark.measured_hashes())
+    model = fit_regressor(cell_features(space, measured), benchmark.query_rows(measured, "val_accuracy"))
+    start = time.perf_counter()
+    features = cell_features(space)
+    encoded = time.perf_counter()
+    predictions = model.predict(features)
+    done = time.perf_counter()
+    assert predictions.shape == (len(space),)
+    return {"surrogate_features_all_cells_s": encoded - start, "surrogate_predict_all_cells_s": done - encoded}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="benchmark data dir (default: $EO_NASLIB_DATA or the user data dir)")
+    args = parser.parse_args()
+    figures: dict[str, float] = {}
+    for name in ("so2sat", "cifar10"):
+        for key, value in bench(name, args.data_dir).items():
+            figures[f"{name}_{key}"] = round(value, 3)
+            print(f"{name:8s} {key:28s} {value:14,.3f}")
+    for key, value in surrogate_predict_seconds(args.data_dir).items():
+        figures[key] = round(value, 3)
+        print(f"{key:37s} {value:14,.3f}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
