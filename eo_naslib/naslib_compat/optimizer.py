@@ -82,7 +82,8 @@ class DiscreteOptimizer(MetaOptimizer):
         return {k: v for k, v in self.search.items() if k in OPTIMIZERS[self.name].defaults}
 
     def objectives(self) -> list[Any]:
-        default = [to_metric_name(Metric.VAL_ACCURACY, self.macro)]
+        costs = getattr(OPTIMIZERS[self.name], "cost_objectives", ())  # multi-objective optimizers
+        default = [to_metric_name(Metric.VAL_ACCURACY, self.macro), *costs]
         return list(self.search.get("objectives") or default)
 
     def adapt_search_space(self, search_space: Any, scope: Any = None, dataset_api: Any = None, **kwargs: Any) -> None:

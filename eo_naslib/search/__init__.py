@@ -5,9 +5,10 @@ from __future__ import annotations
 from .base import SearchOptimizer
 from .baselines import LocalSearch, RandomSearch, RegularizedEvolution
 from .evaluator import BudgetExhausted, Evaluator, Objective
+from .pls import ParetoLocalSearch
 
 OPTIMIZERS: dict[str, type[SearchOptimizer]] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch)
+    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch, ParetoLocalSearch)
 }
 
 
@@ -23,6 +24,7 @@ __all__ = [
     "Evaluator",
     "LocalSearch",
     "Objective",
+    "ParetoLocalSearch",
     "RandomSearch",
     "RegularizedEvolution",
     "SearchOptimizer",

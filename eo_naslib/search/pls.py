@@ -1,0 +1,158 @@
+"""Pareto Local Search (Paquete et al.; Dubois-Lacoste et al. 2012), the optimizer of seed 000.
+
+An archive holds the non-dominated evaluated cells (strict dominance: equal objective vectors all
+stay) and a FIFO queue holds the archive members whose neighbourhood is still unexplored. One step
+(an iteration) explores the whole neighbourhood of the next queued member: every neighbour not yet
+evaluated is evaluated (each distinct cell costs one unit of budget, once, through the Evaluator),
+then the archive becomes the non-dominated set of itself and the new cells, and the new members
+join the queue. When the queue runs dry before the budget does, the search restarts: a random
+unevaluated cell and its whole neighbourhood are evaluated (seed 000's PLS would idle instead). Since every evaluated cell is offered to the archive, the archive is always the
+non-dominated set of all evaluations so far.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import SearchOptimizer
+from .evaluator import BudgetExhausted, Evaluator
+from .init import INITIALISERS, Initialiser, RandomInit, SurrogateFront
+from .pareto import non_dominated
+
+
+class ParetoLocalSearch(SearchOptimizer):
+    """`pls`: search keys `init` (`random` | `surrogate_front`), `n_init` (N start cells),
+    `neighbourhood` (`edit` | `hamming`) and, for `surrogate_front`, `source` (benchmark name),
+    `source_objectives` (source metrics; default the run's objectives), `n_train`, `source_data_dir`.
+    """
+
+    name: ClassVar[str] = "pls"
+    defaults: ClassVar[dict[str, Any]] = {
+        "init": "random",
+        "n_init": 20,
+        "neighbourhood": "edit",
+        "source": "cifar10",
+        "source_objectives": None,
+        "n_train": 2000,
+        "source_data_dir": None,
+    }
+    #: objectives after the accuracy when a config names none (read by the NASLib-style runner)
+    cost_objectives: ClassVar[tuple[str, ...]] = ("train_time_s:min",)
+
+    def __init__(self, evaluator: Evaluator, seed: int | np.random.Generator | None = None, **params: Any) -> None:
+        super().__init__(evaluator, seed, **params)
+        p = self.params
+        if p["init"] not in INITIALISERS:
+            raise ConfigError(f"search.init must be one of {list(INITIALISERS)}, got {p['init']!r}")
+        if p["neighbourhood"] not in ("edit", "hamming"):
+            raise ConfigError(f"search.neighbourhood must be 'edit' or 'hamming', got {p['neighbourhood']!r}")
+        for key in ("n_init", "n_train"):
+            if not isinstance(p[key], (int, np.integer)) or isinstance(p[key], bool) or p[key] < 1:
+                raise ConfigError(f"search.{key} must be a positive integer, got {p[key]!r}")
+        if len(evaluator.objectives) < 2:
+            raise ConfigError(
+                f"pls needs at least two objectives, got {[o.metric for o in evaluator.objectives]}; "
+                "set search.objectives, e.g. [val_accuracy, train_time_s:min]"
+            )
+        self.initialiser: Initialiser = (
+            RandomInit()
+            if p["init"] == "random"
+            else SurrogateFront(p["source"], p["source_objectives"], int(p["n_train"]), p["source_data_dir"])
+        )
+        self.started = False
+        self.archive_rows = np.empty(0, dtype=np.int64)
+        self.archive_values = np.empty((0, len(evaluator.objectives)))  # minimisation form
+        self.queue: deque[int] = deque()
+        #: (evaluations so far, archive rows) after every iteration
+        self.archive_log: list[tuple[int, list[int]]] = []
+        self._evaluated = np.zeros(len(evaluator.space), dtype=bool)
+        self._n_marked = 0
+        self._table: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ search
+    def step(self) -> None:
+        if self.evaluator.exhausted:
+            raise BudgetExhausted(f"budget of {self.evaluator.budget} evaluations is spent")
+        if not self.started:
+            self.started = True
+            rows = np.asarray(self.initialiser(self.evaluator, int(self.params["n_init"]), self.rng), dtype=np.int64)
+            if self._offer(rows):
+                return
+        while self.queue:
+            member = self.queue.popleft()
+            if self._offer(self._neighbours(member)):
+                return
+        self._restart()
+
+    def _neighbours(self, row: int) -> np.ndarray:
+        if self._table is None:  # the space re-reads its cached table on every call
+            self._table = self.evaluator.space.neighbour_table(self.params["neighbourhood"])
+        neighbours = self._table[row]
+        return self.rng.permutation(neighbours[neighbours >= 0]).astype(np.int64)
+
+    def _restart(self) -> None:
+        """The queue is empty but budget is left: evaluate a random unevaluated cell and its
+        neighbourhood (whether or not the cell enters the archive), a kick to a new region."""
+        evaluated = self._evaluated_mask()
+        if evaluated.all():
+            raise BudgetExhausted("every cell of the space has been evaluated")
+        row = int(self.rng.integers(len(evaluated)))
+        while evaluated[row]:
+            row = int(self.rng.integers(len(evaluated)))
+        self._offer(np.array([row], dtype=np.int64))
+        if not self.evaluator.exhausted:
+            self._offer(self._neighbours(row))
+
+    def _offer(self, rows: np.ndarray) -> bool:
+        """Evaluate the unevaluated `rows` (as many as the budget allows) and update the archive;
+        True when at least one new cell was evaluated."""
+        rows = rows[~self._evaluated_mask()[rows]]
+        rows = rows[: int(min(len(rows), self.evaluator.remaining))]
+        if len(rows) == 0:
+            return False
+        values = self.evaluator.to_minimisation(self.evaluator.evaluate_many(rows))
+        all_rows = np.concatenate([self.archive_rows, rows])
+        all_values = np.concatenate([self.archive_values, values])
+        keep = non_dominated(all_values)
+        self.archive_rows, self.archive_values = all_rows[keep], all_values[keep]
+        members = set(self.archive_rows.tolist())
+        self.queue = deque(r for r in self.queue if r in members)
+        self.queue.extend(int(r) for r in rows[keep[len(keep) - len(rows) :]])
+        self.archive_log.append((self.evaluator.n_evaluations, self.archive_rows.tolist()))
+        return True
+
+    def _evaluated_mask(self) -> np.ndarray:
+        """Boolean mask over the space of evaluated rows, synced with the evaluator's history."""
+        history = self.evaluator.history_rows
+        if not 0 <= self._n_marked <= len(history):  # after a resume
+            self._evaluated[:] = False
+            self._n_marked = 0
+        self._evaluated[np.asarray(history[self._n_marked :], dtype=np.int64)] = True
+        self._n_marked = len(history)
+        return self._evaluated
+
+    # ------------------------------------------------------------------ results
+    def front(self) -> tuple[list[int], np.ndarray]:
+        """The archive: rows and objective values in their natural directions."""
+        natural = self.evaluator.to_minimisation(self.archive_values)  # the sign flip is its own inverse
+        return self.archive_rows.tolist(), natural
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "started": self.started,
+            "archive_rows": self.archive_rows.tolist(),
+            "queue": list(self.queue),
+            "archive_log": [[n, rows] for n, rows in self.archive_log],
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.started = bool(state["started"])
+        self.archive_rows = np.asarray(state["archive_rows"], dtype=np.int64)
+        self.archive_values = self.evaluator.to_minimisation(self.evaluator.evaluate_many(self.archive_rows))
+        self.queue = deque(int(r) for r in state["queue"])
+        self.archive_log = [(int(n), [int(r) for r in rows]) for n, rows in state["archive_log"]]
+        self._n_marked = -1
