@@ -99,6 +99,19 @@ def test_bils_matches_brute_force_steepest_ascent(seed):
     assert np.allclose(result["improvement"], fitness[result["optima"]] - fitness)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_basins_match_bils_from_every_cell(seed):
+    rng = np.random.default_rng(seed)
+    table = random_table(200, 4, seed)
+    land = landscape_of(rng.integers(0, 40, 200).astype(float), table)
+    exact = optima.exact_local_optima(land)
+    reached = optima.bils(land, np.arange(200))["optima"]
+    assert np.array_equal(optima.basins(optima.steepest_successor(land)), reached)
+    assert np.isin(reached, exact["rows"]).all()
+    share = np.unique(reached, return_counts=True)[1] / 200
+    assert exact["basins"]["effective_number"] == pytest.approx(1 / np.sum(share**2))
+
+
 def test_first_duplicate_and_birthday_formula():
     assert optima.first_duplicate(np.array([5, 3, 9, 3, 5])) == 4
     assert optima.first_duplicate(np.array([1, 2, 3])) is None
@@ -122,7 +135,8 @@ def test_birthday_estimator_recovers_known_number_of_optima():
     effective count is N w / (w - 1))."""
     true = 400
     land = sawtooth_ring(true, 50)
-    assert optima.exact_local_optima(land)["count"] == true
+    exact = optima.exact_local_optima(land)
+    assert exact["count"] == true and exact["basins"]["effective_number"] == pytest.approx(true)
     result = optima.birthday_local_optima(land, trials=300, runs=200, seed=7)
     assert result["failed_trials"] == 0
     assert result["estimate_mean_k"] == pytest.approx(true, rel=0.15)

@@ -128,7 +128,7 @@ def _local_optima(
     out: dict[str, Any] = {"tie_rule": "a known cell with no strictly fitter known neighbour"}
     if landscape.complete:
         exact = optima.exact_local_optima(landscape)
-        out["exact"] = {"count": exact["count"], "share": exact["share"]}
+        out["exact"] = {k: exact[k] for k in ("count", "share", "basins")}
     known = int(landscape.known.sum())
     if known >= 2:
         out["birthday"] = optima.birthday_local_optima(landscape, s.trials, min(s.runs, known), seed)

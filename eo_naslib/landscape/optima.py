@@ -47,15 +47,51 @@ def local_optima_mask(landscape: Landscape) -> np.ndarray:
     return landscape.known & ~(best > landscape.score)
 
 
+def steepest_successor(landscape: Landscape) -> np.ndarray:
+    """(N,) the cell BILS moves to from each cell (itself at a local optimum; -1 if unknown)."""
+    best_rows, best = best_neighbour(landscape, np.arange(len(landscape)))
+    rows = np.arange(len(landscape))
+    successor = np.where(best > landscape.score, best_rows, rows)
+    return np.where(landscape.known, successor, -1)
+
+
+def basins(successor: np.ndarray) -> np.ndarray:
+    """(N,) the local optimum BILS reaches from each cell, by pointer jumping (-1 if unknown)."""
+    target = successor.copy()
+    known = target >= 0
+    while True:
+        jumped = np.where(known, target[target.clip(0)], -1)
+        if np.array_equal(jumped, target):
+            return target
+        target = jumped
+
+
 def exact_local_optima(landscape: Landscape) -> dict[str, Any]:
-    """Exact count over a complete landscape (every cell known: tabular or surrogate)."""
+    """Exact count over a complete landscape (every cell known: tabular or surrogate), with basins.
+
+    The basin of an optimum is the set of cells BILS leads to it. `effective_number` = 1 / sum p_i^2
+    (p_i: basin share) is the number of equally likely optima with the same chance of a repeat,
+    which is what the birthday estimate measures.
+    """
     if not landscape.complete:
         raise ConfigError(
             f"the exact count needs a value for every cell, {int((~landscape.known).sum())} are unknown; "
             "open the benchmark with surrogate=True or use the birthday estimate"
         )
-    mask = local_optima_mask(landscape)
-    return {"count": int(mask.sum()), "share": float(mask.mean()), "rows": np.flatnonzero(mask)}
+    successor = steepest_successor(landscape)
+    rows = np.flatnonzero(successor == np.arange(len(landscape)))
+    _, sizes = np.unique(basins(successor), return_counts=True)
+    share = sizes / sizes.sum()
+    return {
+        "count": int(len(rows)),
+        "share": float(len(rows) / len(landscape)),
+        "rows": rows,
+        "basins": {
+            "effective_number": float(1.0 / np.sum(share**2)),
+            "largest_share": float(share.max()),
+            "median_size": float(np.median(sizes)),
+        },
+    }
 
 
 def bils(landscape: Landscape, starts: np.ndarray, max_steps: int = 10_000) -> dict[str, np.ndarray]:
