@@ -116,12 +116,26 @@ def test_crc32c_vectors():
     assert crc32c(bytes(range(32))) == 0x46DD794E
 
 
-def test_numpy_crc_matches_bytewise_and_library():
+@pytest.mark.parametrize("gather_bytes", [4 << 20, 1000])
+def test_numpy_crc_matches_bytewise_and_library(monkeypatch, gather_bytes):
+    monkeypatch.setattr(tfrecord, "_GATHER_BYTES", gather_bytes)
     rng = np.random.default_rng(0)
-    buffers = [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes()
-               for n in [0, 1, 3, 4, 5, 63, 64, 65, 1000, 70_000, *rng.integers(0, 600, 200)]]
+    sizes = [0, 1, 3, 4, 5, 8, 9, 63, 64, 65, 1000, 4096, 4097, 70_000, *rng.integers(0, 600, 200)]
+    buffers = [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes() for n in sizes]
     expected = [tfrecord._crc32c_small(b) for b in buffers]
-    assert tfrecord._crc32c_numpy(buffers) == expected
+    lengths = np.array(sizes, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    data = np.frombuffer(b"".join(buffers), dtype=np.uint8)
+    assert tfrecord._crc32c_spans_numpy(data, starts, lengths).tolist() == expected
+    assert tfrecord.crc32c_many(buffers) == expected
+    assert tfrecord.crc32c_many([]) == []
+
+
+@pytest.mark.parametrize("length", [4096 + 1, 3 * 64 + 2, 5 * 64 + 7, 4 * 64])
+def test_numpy_crc_long_spans_in_chunks(monkeypatch, length):
+    monkeypatch.setattr(tfrecord, "_CHUNK_LEVEL", 1)  # chunks of 128 bytes
+    data = np.frombuffer(os.urandom(length + 10), dtype=np.uint8)
+    assert tfrecord._crc32c_long(data, 5, length) == tfrecord._crc32c_small(data[5:5 + length].tobytes())
     if tfrecord._LIBRARY_CRC is not None:
         assert [tfrecord._LIBRARY_CRC(b) for b in buffers] == expected
 
@@ -232,7 +246,7 @@ def test_read_nasbench_tfrecord(nb_file):
     assert list(data[next(iter(data))][1]) == [4, 108]
 
 
-def test_read_nasbench_tfrecord_progress(nb_file, capsys):
+def test_read_nasbench_tfrecord_progress(nb_file):
     path, _, expected = nb_file
     assert read_nasbench_tfrecord(path, progress=True) == expected
 

@@ -23,7 +23,10 @@ _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")
 _FOOTER = struct.Struct("<I")
 _BLOCK = 64  # bytes per block of the numpy CRC
-_BATCH_BYTES = 8 << 20  # CRC-check records in batches of about this many bytes
+_BATCH_BYTES = 4 << 20  # CRC-check records in batches of about this many bytes
+_GATHER_WIDTH = 4096  # spans up to this many bytes are CRC'd together in one gather
+_GATHER_BYTES = 4 << 20  # bytes per gather
+_CHUNK_LEVEL = 16  # long spans go in chunks of BLOCK * 2**16 bytes (4 MiB)
 _FIX = "re-download it with `eo-naslib data download`"
 
 
@@ -95,48 +98,86 @@ def _crc32c_small(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def _crc32c_aligned(rows: np.ndarray) -> np.ndarray:
-    """CRC-32C of uint8 rows (n, blocks*BLOCK), each message right-aligned after zero padding.
+def _linear_aligned(rows: np.ndarray) -> np.ndarray:
+    """CRC register (from state 0, no final XOR) after each uint8 row (n, width) of messages.
 
-    The initial 0xFFFFFFFF must already be folded into each message's first 4 bytes (XOR 0xFF).
-    Leading zero bytes do not change the linear part, so padding is free.
+    `width` is a multiple of BLOCK, or below BLOCK. Messages are right-aligned after zero padding,
+    which leaves the register as is; the initial 0xFFFFFFFF of CRC-32C must already be folded into
+    each message's first 4 bytes (XOR 0xFF).
     """
     n, width = rows.shape
+    if width < _BLOCK:  # the last `width` positions of one block
+        index = rows.astype(np.uint16) + _POS_OFFSETS[_BLOCK - width:]
+        return np.bitwise_xor.reduce(_POSITIONS[index], axis=1)
     index = rows.astype(np.uint16).reshape(n, -1, _BLOCK)
     index += _POS_OFFSETS
     parts = np.bitwise_xor.reduce(_POSITIONS[index], axis=2)  # (n, blocks)
+    blocks = parts.shape[1]
+    padded = 1 << (blocks - 1).bit_length()
+    if padded != blocks:  # leading zero blocks contribute nothing
+        parts = np.concatenate([np.zeros((n, padded - blocks), np.uint32), parts], axis=1)
     level = 0
     while parts.shape[1] > 1:
         parts = _apply(_SHIFTS[level], parts[:, 0::2]) ^ parts[:, 1::2]
         level += 1
-    return parts[:, 0] ^ np.uint32(0xFFFFFFFF)
+    return parts[:, 0]
 
 
-def _pow2_blocks(length: int) -> int:
-    """Number of blocks for a message of `length` bytes, rounded up to a power of two."""
-    blocks = max(1, -(-length // _BLOCK))
-    return 1 << (blocks - 1).bit_length()
+def _fold_init(rows: np.ndarray, pad: np.ndarray) -> None:
+    """XOR 0xFF into the first 4 bytes of each right-aligned message (its initial CRC state)."""
+    rows[np.arange(len(rows))[:, None], pad[:, None] + np.arange(4)] ^= 0xFF
 
 
-def _crc32c_numpy(buffers: Sequence[bytes | memoryview]) -> list[int]:
-    """CRC-32C of many buffers at once, grouped by padded size."""
-    out = [0] * len(buffers)
-    groups: dict[int, list[int]] = {}
-    for i, buf in enumerate(buffers):
-        if len(buf) < 4:
-            out[i] = _crc32c_small(bytes(buf))
-        else:
-            groups.setdefault(_pow2_blocks(len(buf)), []).append(i)
-    for blocks, members in groups.items():
-        width = blocks * _BLOCK
-        rows = np.zeros((len(members), width), dtype=np.uint8)
-        for r, i in enumerate(members):
-            rows[r, width - len(buffers[i]):] = np.frombuffer(buffers[i], dtype=np.uint8)
-        starts = np.array([width - len(buffers[i]) for i in members])
-        fold = starts[:, None] + np.arange(4)
-        rows[np.arange(len(members))[:, None], fold] ^= 0xFF
-        for i, crc in zip(members, _crc32c_aligned(rows).tolist()):
-            out[i] = crc
+def _row_widths(lengths: np.ndarray) -> np.ndarray:
+    """Padded row width of each span: a multiple of 8 up to BLOCK, then a multiple of BLOCK."""
+    step = np.where(lengths <= _BLOCK, 8, _BLOCK)
+    return -(-lengths // step) * step
+
+
+def _crc32c_gathered(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray:
+    """CRC-32C of short spans padded to the same width, gathered in one vectorised step."""
+    lo = int(starts.min())
+    local = data[lo:int((starts + lengths).max())]
+    itype = np.int32 if len(local) < 2**31 else np.int64
+    pad = (width - lengths).astype(itype)
+    index = (starts - lo - pad).astype(itype)[:, None] + np.arange(width, dtype=itype)
+    leading = np.arange(width, dtype=itype) < pad[:, None]
+    index[leading] = 0
+    rows = local[index]
+    rows[leading] = 0
+    _fold_init(rows, pad)
+    return _linear_aligned(rows) ^ np.uint32(0xFFFFFFFF)
+
+
+def _crc32c_long(data: np.ndarray, start: int, length: int) -> int:
+    """CRC-32C of one long span, in chunks of BLOCK * 2**_CHUNK_LEVEL bytes after a leading part."""
+    chunk = _BLOCK << _CHUNK_LEVEL
+    first = length % chunk if length % chunk >= 4 else length % chunk + chunk
+    first = min(first, length)
+    width = int(_row_widths(np.array([first]))[0])
+    rows = np.zeros((1, width), dtype=np.uint8)
+    pad = np.array([width - first])
+    rows[0, pad[0]:] = data[start:start + first]
+    _fold_init(rows, pad)
+    register = _linear_aligned(rows)
+    for pos in range(start + first, start + length, chunk):
+        part = _linear_aligned(data[pos:pos + chunk].reshape(1, -1))
+        register = _apply(_SHIFTS[_CHUNK_LEVEL], register) ^ part
+    return int(register[0] ^ np.uint32(0xFFFFFFFF))
+
+
+def _crc32c_spans_numpy(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """CRC-32C of data[start:start+length] for each span, vectorised over spans."""
+    out = np.zeros(len(starts), dtype=np.uint32)
+    widths = _row_widths(lengths)
+    for i in np.flatnonzero((lengths < 4) | (widths > _GATHER_WIDTH)):
+        s, n = int(starts[i]), int(lengths[i])
+        out[i] = _crc32c_small(data[s:s + n].tobytes()) if n < 4 else _crc32c_long(data, s, n)
+    short = (lengths >= 4) & (widths <= _GATHER_WIDTH)
+    for width in np.unique(widths[short]).tolist():
+        sel = np.flatnonzero(short & (widths == width))
+        for chunk in np.array_split(sel, min(len(sel), -(-len(sel) * width // _GATHER_BYTES))):
+            out[chunk] = _crc32c_gathered(data, starts[chunk], lengths[chunk], width)
     return out
 
 
@@ -159,11 +200,22 @@ def _library_crc():
 _LIBRARY_CRC = _library_crc()
 
 
-def crc32c_many(buffers: Sequence[bytes | memoryview]) -> list[int]:
-    """CRC-32C of each buffer: the compiled library when present, else the numpy method."""
+def crc32c_spans(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """CRC-32C (uint32) of each span data[start:start+length] of a uint8 array."""
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
     if _LIBRARY_CRC is not None:
-        return [_LIBRARY_CRC(bytes(b)) for b in buffers]
-    return _crc32c_numpy(buffers)
+        crcs = [_LIBRARY_CRC(data[s:s + n].tobytes()) for s, n in zip(starts.tolist(), lengths.tolist())]
+        return np.array(crcs, dtype=np.uint32)
+    return _crc32c_spans_numpy(data, starts, lengths)
+
+
+def crc32c_many(buffers: Sequence[bytes]) -> list[int]:
+    """CRC-32C of each buffer."""
+    lengths = np.array([len(b) for b in buffers], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    data = np.frombuffer(b"".join(buffers), dtype=np.uint8)
+    return crc32c_spans(data, starts, lengths).tolist()
 
 
 def crc32c(data: bytes) -> int:
@@ -176,6 +228,12 @@ def mask_crc(crc: int) -> int:
     return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 
+def _mask_crcs(crcs: np.ndarray) -> np.ndarray:
+    """`mask_crc` of a uint32 array."""
+    c = crcs.astype(np.uint64)
+    return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
+
+
 def write_records(path: str | os.PathLike, records: Iterable[bytes]) -> None:
     """Write `records` to a TFRecord file at `path` (no compression)."""
     with open(path, "wb") as f:
@@ -185,8 +243,11 @@ def write_records(path: str | os.PathLike, records: Iterable[bytes]) -> None:
             f.write(data + _FOOTER.pack(mask_crc(crc32c(data))))
 
 
-def _frames(path: Path, view: memoryview) -> Iterator[tuple[int, int, int, int]]:
-    """(record index, header offset, data offset, data length) of each frame, checking bounds."""
+Frame = tuple[int, int, int]  # header offset, data offset, data length
+
+
+def _frames(path: Path, view: memoryview) -> Iterator[Frame]:
+    """(header offset, data offset, data length) of each record, checking bounds."""
     offset, index, size = 0, 0, len(view)
     while offset < size:
         if size - offset < _HEADER.size:
@@ -197,44 +258,46 @@ def _frames(path: Path, view: memoryview) -> Iterator[tuple[int, int, int, int]]
             raise DataFileError(
                 f"{path}: record {index} at byte {offset}: truncated data (length {length}, "
                 f"{size - start} bytes left); {_FIX}")
-        yield index, offset, start, length
+        yield offset, start, length
         offset = start + length + _FOOTER.size
         index += 1
 
 
-def _check_batch(path: Path, view: memoryview, batch: list[tuple[int, int, int, int]]) -> None:
-    """Verify the length and data CRCs of a batch of frames."""
-    buffers: list[memoryview] = []
-    for _, offset, start, length in batch:
-        buffers.append(view[offset:offset + 8])
-        buffers.append(view[start:start + length])
-    crcs = crc32c_many(buffers)
-    del buffers  # release the views on the map before any error propagates
-    for k, (index, offset, start, length) in enumerate(batch):
-        stored_len = _FOOTER.unpack_from(view, offset + 8)[0]
-        stored_data = _FOOTER.unpack_from(view, start + length)[0]
-        checks = (("length", stored_len, crcs[2 * k]), ("data", stored_data, crcs[2 * k + 1]))
-        for what, stored, crc in checks:
-            if stored != mask_crc(crc):
-                raise DataFileError(
-                    f"{path}: record {index} at byte {offset}: {what} CRC mismatch; {_FIX}")
+def _stored_crcs(data: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The little-endian uint32 values at byte offsets `at`."""
+    return data[at[:, None] + np.arange(4)].copy().view("<u4")[:, 0].astype(np.uint64)
 
 
-def _batches(path: Path, view: memoryview, check_crc: bool) -> Iterator[list[tuple[int, int, int, int]]]:
+def _check_batch(path: Path, data: np.ndarray, batch: list[Frame], first: int) -> None:
+    """Verify the length and data CRCs of a batch of frames; `first` is its first record's index."""
+    offsets, starts, lengths = (np.array(column, dtype=np.int64) for column in zip(*batch))
+    checks = (("length", offsets, np.full(len(batch), 8), offsets + 8),
+              ("data", starts, lengths, starts + lengths))
+    for what, span_starts, span_lengths, crc_at in checks:
+        bad = np.flatnonzero(_mask_crcs(crc32c_spans(data, span_starts, span_lengths))
+                             != _stored_crcs(data, crc_at))
+        if bad.size:
+            k = int(bad[0])
+            raise DataFileError(
+                f"{path}: record {first + k} at byte {batch[k][0]}: {what} CRC mismatch; {_FIX}")
+
+
+def _batches(path: Path, view: memoryview, data: np.ndarray, check_crc: bool) -> Iterator[list[Frame]]:
     """Frames grouped into batches of about _BATCH_BYTES, CRC-checked when asked."""
-    batch: list[tuple[int, int, int, int]] = []
-    size = 0
+    batch: list[Frame] = []
+    size = first = 0
     for frame in _frames(path, view):
         batch.append(frame)
-        size += frame[3]
+        size += frame[2]
         if size >= _BATCH_BYTES:
             if check_crc:
-                _check_batch(path, view, batch)
+                _check_batch(path, data, batch, first)
             yield batch
+            first += len(batch)
             batch, size = [], 0
     if batch:
         if check_crc:
-            _check_batch(path, view, batch)
+            _check_batch(path, data, batch, first)
         yield batch
 
 
@@ -245,17 +308,15 @@ def iter_records(path: str | os.PathLike, check_crc: bool = True) -> Iterator[by
     """
     path = Path(path)
     try:
-        f = open(path, "rb")
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return
+            # closed when the last view on it goes (an error's traceback may keep views alive)
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise DataFileError(f"cannot read {path}: {exc.strerror}; check the path") from None
-    with f:
-        if os.fstat(f.fileno()).st_size == 0:
-            return
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            view = memoryview(mm)
-            try:
-                for batch in _batches(path, view, check_crc):
-                    for _, _, start, length in batch:
-                        yield bytes(view[start:start + length])
-            finally:
-                view.release()
+    view = memoryview(mm)
+    data = np.frombuffer(mm, dtype=np.uint8)
+    for batch in _batches(path, view, data, check_crc):
+        for _, start, length in batch:
+            yield view[start:start + length].tobytes()
