@@ -278,7 +278,8 @@ def _numpy_layout(expected):
     for module_hash, (fixed, computed) in expected.items():
         fixed = {**fixed, "trainable_parameters": np.int64(fixed["trainable_parameters"]),
                  "module_adjacency": [[np.int8(v) for v in row] for row in fixed["module_adjacency"]]}
-        computed = {np.int64(e): [{k: np.float64(v) for k, v in run.items()} for run in runs]
+        computed = {np.int64(e): [{**{k: np.float64(v) for k, v in run.items()},
+                                   "halfway_test_accuracy": np.float32(0.5)} for run in runs]
                     for e, runs in computed.items()}
         out[module_hash] = (fixed, computed)
     return out
@@ -289,6 +290,10 @@ def test_read_naslib_pickle(tmp_path, nb_file):
     path = tmp_path / "nasbench_only108.pkl"
     path.write_bytes(pickle.dumps(_numpy_layout(expected)))
     data = read_naslib_pickle(path)
+    for _, computed in data.values():  # extra keys are kept, as Python floats
+        for runs in computed.values():
+            for run in runs:
+                assert type(run.pop("halfway_test_accuracy")) is float
     assert data == expected
     fixed, computed = next(iter(data.values()))
     assert type(fixed["trainable_parameters"]) is int
@@ -311,6 +316,9 @@ def test_naslib_pickle_forbidden_global(tmp_path):
     ({"h": ({"module_adjacency": []}, {108: []})}, "entry h: fixed lacks module_operations"),
     ({"h": ({k: 0 for k in nasbench.FIXED_KEYS}, {108: [{"final_test_accuracy": 1.0}]})},
      "entry h: epochs 108: a run lacks final_train_accuracy"),
+    ({"h": ({"module_adjacency": [[0]], "module_operations": ["input"], "trainable_parameters": "x"},
+            {108: [dict.fromkeys(nasbench.FINAL_KEYS, 0.5)]})},
+     "entry h: trainable_parameters: expected int, got str"),
 ])
 def test_naslib_pickle_bad_layout(tmp_path, bad, message):
     path = tmp_path / "bad.pkl"

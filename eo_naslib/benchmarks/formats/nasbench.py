@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
+
 from ...errors import DataFileError
 from .safe_pickle import safe_load
 from .tfrecord import iter_records
@@ -147,6 +149,7 @@ def _parse_record(data: bytes) -> tuple[str, int, list[list[int]], list[str], in
 
 
 def _progress(records: Iterator[bytes], path: str | os.PathLike, enabled: bool) -> Iterator[bytes]:
+    """`records` behind a tqdm bar when `enabled`."""
     if not enabled:
         return records
     from tqdm import tqdm
@@ -183,20 +186,30 @@ def _number(value: Any, kind: type, where: str) -> int | float:
     return kind(value)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the matching Python int/float; anything else as is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _normalise_run(module_hash: str, run: dict) -> dict:
+    """A run's metrics with numpy scalars as Python numbers (the final ones checked as floats)."""
+    out = {k: _plain(v) for k, v in run.items()}
+    out.update({k: _number(run[k], float, f"entry {module_hash}: {k}") for k in FINAL_KEYS})
+    return out
+
+
 def _normalise_entry(module_hash: str, entry: Any) -> tuple[dict, dict]:
     """A (fixed, computed) entry with numpy scalars turned into int/float and epochs into int."""
     fixed, computed = entry
     adjacency = [[_number(v, int, f"entry {module_hash}: module_adjacency") for v in row]
                  for row in fixed["module_adjacency"]]
-    fixed = {**fixed, "module_adjacency": adjacency,
+    fixed = {**{k: _plain(v) for k, v in fixed.items()}, "module_adjacency": adjacency,
              "module_operations": [str(op) for op in fixed["module_operations"]],
              "trainable_parameters": _number(fixed["trainable_parameters"], int,
                                              f"entry {module_hash}: trainable_parameters")}
-    computed = {
-        _number(epochs, int, f"entry {module_hash}: epochs"): [
-            {**run, **{k: _number(run[k], float, f"entry {module_hash}: {k}") for k in FINAL_KEYS}}
-            for run in runs]
-        for epochs, runs in computed.items()}
+    computed = {_number(epochs, int, f"entry {module_hash}: epochs"):
+                [_normalise_run(module_hash, run) for run in runs]
+                for epochs, runs in computed.items()}
     return fixed, computed
 
 
