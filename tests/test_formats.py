@@ -190,6 +190,29 @@ def test_corrupt_length_crc(tmp_path):
         list(iter_records(path))
 
 
+@pytest.mark.parametrize("delta", [1, 1000])
+def test_corrupt_length_field_reports_crc(tmp_path, delta):
+    """A length field made larger reads as an overrun; the length CRC names the real culprit."""
+    path = tmp_path / "r.tfrecord"
+    write_records(path, [b"x" * 10, b"y" * 10, b"z" * 10])
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<Q", raw, 26, 10 + delta)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataFileError, match="record 1 at byte 26: length CRC mismatch"):
+        list(iter_records(path))
+    with pytest.raises(DataFileError, match="truncated"):
+        list(iter_records(path, check_crc=False))
+
+
+def test_earliest_bad_record_reported(tmp_path):
+    path = tmp_path / "r.tfrecord"
+    write_records(path, [b"x" * 10, b"y" * 10, b"z" * 10])
+    _corrupt(path, 12 + 2)  # data of record 0
+    _corrupt(path, 52 + 3)  # length field of record 2
+    with pytest.raises(DataFileError, match="record 0 at byte 0: data CRC mismatch"):
+        list(iter_records(path))
+
+
 @pytest.mark.parametrize("cut", [1, 4, 10, 20])
 def test_truncated_file(tmp_path, cut):
     path = tmp_path / "r.tfrecord"

@@ -246,18 +246,26 @@ def write_records(path: str | os.PathLike, records: Iterable[bytes]) -> None:
 Frame = tuple[int, int, int]  # header offset, data offset, data length
 
 
+class _Truncated(DataFileError):
+    """A record runs past the end of the file; `header` is its offset when its header is whole."""
+
+    def __init__(self, message: str, header: int | None) -> None:
+        super().__init__(message)
+        self.header = header
+
+
 def _frames(path: Path, view: memoryview) -> Iterator[Frame]:
     """(header offset, data offset, data length) of each record, checking bounds."""
     offset, index, size = 0, 0, len(view)
     while offset < size:
         if size - offset < _HEADER.size:
-            raise DataFileError(f"{path}: record {index} at byte {offset}: truncated header; {_FIX}")
+            raise _Truncated(f"{path}: record {index} at byte {offset}: truncated header; {_FIX}", None)
         length, _ = _HEADER.unpack_from(view, offset)
         start = offset + _HEADER.size
         if length > size - start - _FOOTER.size:
-            raise DataFileError(
+            raise _Truncated(
                 f"{path}: record {index} at byte {offset}: truncated data (length {length}, "
-                f"{size - start} bytes left); {_FIX}")
+                f"{size - start} bytes left); {_FIX}", offset)
         yield offset, start, length
         offset = start + length + _FOOTER.size
         index += 1
@@ -268,33 +276,48 @@ def _stored_crcs(data: np.ndarray, at: np.ndarray) -> np.ndarray:
     return data[at[:, None] + np.arange(4)].copy().view("<u4")[:, 0].astype(np.uint64)
 
 
-def _check_batch(path: Path, data: np.ndarray, batch: list[Frame], first: int) -> None:
-    """Verify the length and data CRCs of a batch of frames; `first` is its first record's index."""
+def _bad_spans(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices of the spans whose masked CRC differs from the uint32 stored right after them."""
+    computed = _mask_crcs(crc32c_spans(data, starts, lengths))
+    return np.flatnonzero(computed != _stored_crcs(data, starts + lengths))
+
+
+def _check_batch(path: Path, data: np.ndarray, batch: list[Frame], first: int,
+                 with_data: int | None = None) -> None:
+    """Verify the length CRCs of `batch` and the data CRCs of its first `with_data` frames (all).
+
+    `first` is the index of the batch's first record; the earliest bad record is reported.
+    """
     offsets, starts, lengths = (np.array(column, dtype=np.int64) for column in zip(*batch))
-    checks = (("length", offsets, np.full(len(batch), 8), offsets + 8),
-              ("data", starts, lengths, starts + lengths))
-    for what, span_starts, span_lengths, crc_at in checks:
-        bad = np.flatnonzero(_mask_crcs(crc32c_spans(data, span_starts, span_lengths))
-                             != _stored_crcs(data, crc_at))
-        if bad.size:
-            k = int(bad[0])
-            raise DataFileError(
-                f"{path}: record {first + k} at byte {batch[k][0]}: {what} CRC mismatch; {_FIX}")
+    n = len(batch) if with_data is None else with_data
+    bad = {"length": _bad_spans(data, offsets, np.full(len(batch), 8)),
+           "data": _bad_spans(data, starts[:n], lengths[:n])}
+    found = [(int(indices[0]), what) for what, indices in bad.items() if indices.size]
+    if found:
+        k, what = min(found, key=lambda item: item[0])  # on a tie the length field is to blame
+        raise DataFileError(
+            f"{path}: record {first + k} at byte {batch[k][0]}: {what} CRC mismatch; {_FIX}")
 
 
 def _batches(path: Path, view: memoryview, data: np.ndarray, check_crc: bool) -> Iterator[list[Frame]]:
     """Frames grouped into batches of about _BATCH_BYTES, CRC-checked when asked."""
     batch: list[Frame] = []
     size = first = 0
-    for frame in _frames(path, view):
-        batch.append(frame)
-        size += frame[2]
-        if size >= _BATCH_BYTES:
-            if check_crc:
-                _check_batch(path, data, batch, first)
-            yield batch
-            first += len(batch)
-            batch, size = [], 0
+    try:
+        for frame in _frames(path, view):
+            batch.append(frame)
+            size += frame[2]
+            if size >= _BATCH_BYTES:
+                if check_crc:
+                    _check_batch(path, data, batch, first)
+                yield batch
+                first += len(batch)
+                batch, size = [], 0
+    except _Truncated as exc:
+        pending = batch + ([(exc.header, exc.header + _HEADER.size, 0)] if exc.header is not None else [])
+        if check_crc and pending:  # a corrupt length field reads as truncation: report its CRC
+            _check_batch(path, data, pending, first, with_data=len(batch))
+        raise
     if batch:
         if check_crc:
             _check_batch(path, data, batch, first)
