@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ..errors import ConfigError, DataFileError
 from . import distribution, fdc, neutrality, optima, persistence, walks
 from .core import Landscape, from_benchmark
+from .graph import NeighbourGraph
 
 FORMAT = "eo-naslib-footprint/1"
 
@@ -55,7 +56,7 @@ def footprint(
     seeds = np.random.SeedSequence(settings.seed).generate_state(6)
     s = settings
     landscape = from_benchmark(benchmark, s.metric, s.epoch, s.neighbourhood, space, symmetric=s.symmetric)
-    record: dict[str, Any] = {"format": FORMAT, "settings": {**landscape.settings, **_settings_dict(s)}}
+    record: dict[str, Any] = {"format": FORMAT, "settings": {**_settings_dict(s), **landscape.settings}}
     steps = ["distribution", "fdc", "ruggedness", "local_optima", "neutrality", "persistence"]
     bar = tqdm(steps, desc=f"footprint {benchmark.name}/{s.metric}", disable=not progress)
     for step in bar:
@@ -91,11 +92,15 @@ def _histogram(values: np.ndarray, bins: int = 50) -> dict[str, list]:
 
 
 def _fdc(landscape: Landscape, space: Any, seed: int) -> dict[str, Any]:
+    """FDC with the Hamming distance in the 289-bit encoding and the edit distance (edit moves)."""
     best = fdc.global_optimum(landscape)
+    edit = landscape.graph
+    if landscape.settings.get("neighbourhood") != "edit":
+        edit = NeighbourGraph.from_table(space.neighbour_table("edit"), landscape.settings.get("symmetric", True))
     return {
         "optimum": {"row": best, "hash": str(space.hashes[best]), "fitness": float(landscape.fitness[best])},
         "hamming": fdc.fdc(landscape, fdc.hamming_distances(space.encode("long"), best), seed=seed),
-        "edit": fdc.fdc(landscape, fdc.graph_distances(landscape.graph, best), seed=seed),
+        "edit": fdc.fdc(landscape, fdc.graph_distances(edit, best), seed=seed),
     }
 
 

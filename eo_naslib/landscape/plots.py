@@ -19,7 +19,10 @@ Path = str | os.PathLike
 
 
 def radar(records: Sequence[dict[str, Any]], path: Path) -> None:
-    """One polygon per footprint; each axis scaled by the largest |value| among the records."""
+    """One polygon per footprint; each axis scaled by the largest |value| among the records.
+
+    A feature a record lacks (e.g. persistence with one fidelity) is drawn at 0.
+    """
     features = [radar_features(r) for r in records]
     axes = [k for k in features[0] if any(f.get(k) is not None for f in features)]
     scale = {k: max(abs(f[k]) for f in features if f.get(k) is not None) or 1.0 for k in axes}
