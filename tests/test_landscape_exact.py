@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 import numpy as np
@@ -10,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eo_naslib.errors import ConfigError
-from eo_naslib.landscape import Landscape, NeighbourGraph
-from eo_naslib.landscape import fdc, neutrality, optima, persistence, walks
+from eo_naslib.landscape import Landscape, NeighbourGraph, fdc, neutrality, optima, persistence, walks
 
 
 def random_table(n: int, k: int, seed: int) -> np.ndarray:
@@ -26,7 +26,7 @@ def random_table(n: int, k: int, seed: int) -> np.ndarray:
 
 
 def brute_neighbours(table: np.ndarray, symmetric: bool) -> list[set[int]]:
-    nbrs = [set(int(x) for x in row if x >= 0) for row in table]
+    nbrs = [{int(x) for x in row if x >= 0} for row in table]
     if symmetric:
         for r, row in enumerate(list(nbrs)):
             for x in row:
@@ -49,7 +49,9 @@ def test_graph_matches_brute_force(seed, symmetric):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), symmetric=st.booleans(), maximise=st.booleans(), unknown=st.floats(0, 0.5))
+@given(
+    seed=st.integers(0, 10_000), symmetric=st.booleans(), maximise=st.booleans(), unknown=st.floats(0, 0.5)
+)
 def test_local_optima_match_brute_force(seed, symmetric, maximise, unknown):
     rng = np.random.default_rng(seed)
     n = 80
@@ -60,7 +62,8 @@ def test_local_optima_match_brute_force(seed, symmetric, maximise, unknown):
     nbrs = brute_neighbours(table, symmetric)
     sign = 1 if maximise else -1
     expected = [
-        not np.isnan(fitness[r]) and not any(not np.isnan(fitness[y]) and sign * fitness[y] > sign * fitness[r] for y in nbrs[r])
+        not np.isnan(fitness[r])
+        and not any(not np.isnan(fitness[y]) and sign * fitness[y] > sign * fitness[r] for y in nbrs[r])
         for r in range(n)
     ]
     assert optima.local_optima_mask(land).tolist() == expected
@@ -165,7 +168,9 @@ def test_autocorrelation_matches_eq4(series, lag):
     f = np.array(series)
     if len(f) < lag + 2 or np.isclose(np.var(f), 0, atol=1e-9):
         return
-    assert walks.autocorrelation(f, lag) == pytest.approx(brute_autocorrelation(list(f), lag), rel=1e-6, abs=1e-9)
+    assert walks.autocorrelation(f, lag) == pytest.approx(
+        brute_autocorrelation(list(f), lag), rel=1e-6, abs=1e-9
+    )
 
 
 def test_ruggedness_is_inverse_of_mean_rho():
@@ -185,7 +190,7 @@ def test_random_walks_step_to_neighbours_with_independent_streams():
     paths = walks.random_walks(land, 10, 50, seed=11)
     assert all(len(p) == 51 for p in paths)
     for p in paths:
-        assert all(int(b) in nbrs[int(a)] for a, b in zip(p[:-1], p[1:]))
+        assert all(int(b) in nbrs[int(a)] for a, b in itertools.pairwise(p))
     assert len({tuple(p) for p in paths}) == 10  # not one sequence repeated
     again = walks.random_walks(land, 4, 50, seed=11)
     assert all(np.array_equal(x, y) for x, y in zip(again, paths[:4]))  # stream i is walk i's alone

@@ -20,7 +20,9 @@ def synthetic(space):
 
 @pytest.fixture(scope="module")
 def record(synthetic, space):
-    settings = FootprintSettings(metric="val_accuracy", walks=10, steps=40, trials=3, runs=50, proxy_samples=60)
+    settings = FootprintSettings(
+        metric="val_accuracy", walks=10, steps=40, trials=3, runs=50, proxy_samples=60
+    )
     return footprint(synthetic, settings, space=space, progress=False)
 
 
@@ -84,25 +86,54 @@ def test_bad_inputs_raise_our_errors(synthetic, space, tmp_path):
     with pytest.raises(ConfigError, match="neighbourhood"):
         from_benchmark(synthetic, "val_accuracy", neighbourhood="swap", space=space)
     with pytest.raises(ConfigError, match="recorded walks"):
-        footprint(synthetic, FootprintSettings(metric="val_accuracy", walks="recorded"), space=space, progress=False)
+        footprint(
+            synthetic, FootprintSettings(metric="val_accuracy", walks="recorded"), space=space, progress=False
+        )
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(DataFileError, match="not a footprint"):
         load(tmp_path / "bad.json")
 
 
 def test_cli_footprint_and_compare(monkeypatch, synthetic, tmp_path, capsys):
-    import eo_naslib.benchmarks as benchmarks
+    from eo_naslib import benchmarks
 
     monkeypatch.setattr(benchmarks, "load_benchmark", lambda name, data_dir=None, surrogate=True: synthetic)
     out = tmp_path / "fp"
-    args = ["footprint", "--benchmark", "synthetic", "--walks", "5", "--steps", "20", "--trials", "2", "--runs", "30", "--quiet", "--out", str(out)]
+    args = [
+        "footprint",
+        "--benchmark",
+        "synthetic",
+        "--walks",
+        "5",
+        "--steps",
+        "20",
+        "--trials",
+        "2",
+        "--runs",
+        "30",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["summary"]["exact_optima"] > 0
     for name in ("footprint.json", "fdc.png", "walks.png", "densities.png", "radar.png"):
         assert (out / name).stat().st_size > 0
     radar = tmp_path / "radar.png"
-    assert main(["footprint", "compare", str(out / "footprint.json"), str(out / "footprint.json"), "--out", str(radar)]) == 0
+    assert (
+        main(
+            [
+                "footprint",
+                "compare",
+                str(out / "footprint.json"),
+                str(out / "footprint.json"),
+                "--out",
+                str(radar),
+            ]
+        )
+        == 0
+    )
     assert radar.stat().st_size > 0
     assert main(["footprint", "--benchmark", "synthetic", "--walks", "many", "--out", str(out)]) == 2
     assert "--walks 'many'" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,9 @@ def so2sat_tabular(data_dir):
     return load_benchmark("so2sat", data_dir, surrogate=False)
 
 
-@pytest.mark.parametrize(("metric", "mean", "tau"), [("val_accuracy_macro", 0.4113, 7.11), ("val_accuracy", 0.5868, 15.5)])
+@pytest.mark.parametrize(
+    ("metric", "mean", "tau"), [("val_accuracy_macro", 0.4113, 7.11), ("val_accuracy", 0.5868, 15.5)]
+)
 def test_so2sat_recorded_walks_ruggedness(so2sat_tabular, space, metric, mean, tau):
     land = from_benchmark(so2sat_tabular, metric, space=space)
     assert int(land.known.sum()) == 450
@@ -32,7 +36,9 @@ def test_recorded_walk_steps_are_symmetric_moves_not_always_table_moves(so2sat_t
     """The seeds' walks use reverse pruning moves (re-growing vertices) the one-way table lacks."""
     table = space.neighbour_table("edit")
     graph = NeighbourGraph.from_table(table, symmetric=True)
-    steps = [(x, y) for w in walks.recorded_walks(space, so2sat_tabular.walks()) for x, y in zip(w[:-1], w[1:])]
+    steps = [
+        (x, y) for w in walks.recorded_walks(space, so2sat_tabular.walks()) for x, y in itertools.pairwise(w)
+    ]
     assert all(y in graph.indices[graph.indptr[x] : graph.indptr[x + 1]] for x, y in steps)
     assert sum(y in table[x] for x, y in steps) < len(steps)
 

@@ -18,20 +18,50 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     fp.add_argument("--benchmark", help="installed benchmark: so2sat or cifar10")
     fp.add_argument("--metric", default="val_accuracy", help="metric (default val_accuracy)")
-    fp.add_argument("--epoch", type=int, help="fidelity of the landscape (default: the benchmark's default epoch)")
-    fp.add_argument("--neighbourhood", default="edit", choices=("edit", "hamming"), help="neighbour moves (default edit)")
-    fp.add_argument("--directed", action="store_true", help="use the space's one-way moves as they are (default: add reverse moves)")
+    fp.add_argument(
+        "--epoch", type=int, help="fidelity of the landscape (default: the benchmark's default epoch)"
+    )
+    fp.add_argument(
+        "--neighbourhood", default="edit", choices=("edit", "hamming"), help="neighbour moves (default edit)"
+    )
+    fp.add_argument(
+        "--directed",
+        action="store_true",
+        help="use the space's one-way moves as they are (default: add reverse moves)",
+    )
     fp.add_argument("--tabular", action="store_true", help="measured cells only (no surrogate completion)")
-    fp.add_argument("--walks", default="30", help="'recorded' (the benchmark's walks) or a number of random walks (default 30)")
+    fp.add_argument(
+        "--walks",
+        default="30",
+        help="'recorded' (the benchmark's walks) or a number of random walks (default 30)",
+    )
     fp.add_argument("--steps", type=int, default=100, help="steps per random walk (default 100)")
     fp.add_argument("--trials", type=int, default=9, help="birthday-problem trials T (default 9)")
     fp.add_argument("--runs", type=int, default=200, help="BILS runs per trial M (default 200)")
-    fp.add_argument("--epochs", type=int, nargs="+", default=[], help="ordered fidelities for persistence, e.g. 4 12 36 108")
-    fp.add_argument("--proxy-samples", type=int, default=100, help="cells sampled for the nearest-neighbour proxy (default 100)")
-    fp.add_argument("--reference", help="BENCHMARK:METRIC[:EPOCH] for the seeds' local-optimum ratio, e.g. cifar10:val_accuracy:36")
-    fp.add_argument("--epsilon", type=float, default=1e-3, help="neutrality threshold |f(y) - f(x)| < eps (default 1e-3)")
+    fp.add_argument(
+        "--epochs",
+        type=int,
+        nargs="+",
+        default=[],
+        help="ordered fidelities for persistence, e.g. 4 12 36 108",
+    )
+    fp.add_argument(
+        "--proxy-samples",
+        type=int,
+        default=100,
+        help="cells sampled for the nearest-neighbour proxy (default 100)",
+    )
+    fp.add_argument(
+        "--reference",
+        help="BENCHMARK:METRIC[:EPOCH] for the seeds' local-optimum ratio, e.g. cifar10:val_accuracy:36",
+    )
+    fp.add_argument(
+        "--epsilon", type=float, default=1e-3, help="neutrality threshold |f(y) - f(x)| < eps (default 1e-3)"
+    )
     fp.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    fp.add_argument("--data-dir", help="benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)")
+    fp.add_argument(
+        "--data-dir", help="benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)"
+    )
     fp.add_argument("--out", help="output directory for footprint.json and the PNG plots")
     fp.add_argument("--no-plots", action="store_true", help="write the JSON record only")
     fp.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -62,7 +92,9 @@ def _reference(value: str | None, data_dir: str | None, surrogate: bool) -> tupl
         return None
     parts = value.split(":")
     if len(parts) not in (2, 3) or (len(parts) == 3 and not parts[2].isdigit()):
-        raise ConfigError(f"--reference {value!r}: use BENCHMARK:METRIC[:EPOCH], e.g. cifar10:val_accuracy:36")
+        raise ConfigError(
+            f"--reference {value!r}: use BENCHMARK:METRIC[:EPOCH], e.g. cifar10:val_accuracy:36"
+        )
     epoch = int(parts[2]) if len(parts) == 3 else None
     return load_benchmark(parts[0], data_dir, surrogate=surrogate), parts[1], epoch
 

@@ -75,7 +75,9 @@ def from_benchmark(
     if neighbourhood not in NEIGHBOURHOODS:
         raise ConfigError(f"unknown neighbourhood {neighbourhood!r}; choose one of {list(NEIGHBOURHOODS)}")
     if metric not in benchmark.metrics:
-        raise UnknownMetricError(f"{benchmark.name} has no metric {metric!r}; choose one of {list(benchmark.metrics)}")
+        raise UnknownMetricError(
+            f"{benchmark.name} has no metric {metric!r}; choose one of {list(benchmark.metrics)}"
+        )
     space = space if space is not None else all_cells()
     epoch = benchmark.default_epoch if epoch is None else epoch
     fitness = np.asarray(benchmark.values(metric, epoch), dtype=np.float64)

@@ -22,7 +22,7 @@ def summary(values: np.ndarray) -> dict[str, Any]:
     """Count, mean, (sample) variance, std and quantiles of the known values."""
     x = _known(values)
     return {
-        "count": int(len(x)),
+        "count": len(x),
         "mean": float(x.mean()),
         "variance": float(x.var(ddof=1)) if len(x) > 1 else 0.0,
         "std": float(x.std(ddof=1)) if len(x) > 1 else 0.0,
@@ -40,7 +40,7 @@ def fit_distributions(values: np.ndarray, max_points: int = 50_000, seed: int = 
     x = _known(values)
     if len(x) > max_points:
         x = np.random.default_rng(seed).choice(x, max_points, replace=False)
-    fits: dict[str, Any] = {"n": int(len(x))}
+    fits: dict[str, Any] = {"n": len(x)}
     for name, (dist, fixed) in FAMILIES.items():
         lo, hi = (0.0, 1.0) if name == "beta" else (0.0, np.inf)
         if x.min() <= lo or x.max() >= hi:

@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import shortest_path
 from .core import Landscape
 from .graph import NeighbourGraph
 
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+_POPCOUNT = np.array([i.bit_count() for i in range(256)], dtype=np.uint16)
 
 
 def global_optimum(landscape: Landscape) -> int:
@@ -56,7 +56,7 @@ def fdc(landscape: Landscape, distances: np.ndarray, sample: int = 2000, seed: i
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(d), min(sample, len(d)), replace=False)
     return {
-        "cells": int(len(d)),
+        "cells": len(d),
         "unreachable": int((landscape.known & (distances < 0)).sum()),
         "correlation": float(fit.rvalue),
         "slope": float(fit.slope),

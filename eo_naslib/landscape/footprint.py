@@ -96,7 +96,9 @@ def _fdc(landscape: Landscape, space: Any, seed: int) -> dict[str, Any]:
     best = fdc.global_optimum(landscape)
     edit = landscape.graph
     if landscape.settings.get("neighbourhood") != "edit":
-        edit = NeighbourGraph.from_table(space.neighbour_table("edit"), landscape.settings.get("symmetric", True))
+        edit = NeighbourGraph.from_table(
+            space.neighbour_table("edit"), landscape.settings.get("symmetric", True)
+        )
     return {
         "optimum": {"row": best, "hash": str(space.hashes[best]), "fitness": float(landscape.fitness[best])},
         "hamming": fdc.fdc(landscape, fdc.hamming_distances(space.encode("long"), best), seed=seed),
@@ -104,11 +106,15 @@ def _fdc(landscape: Landscape, space: Any, seed: int) -> dict[str, Any]:
     }
 
 
-def _ruggedness(landscape: Landscape, benchmark: Any, space: Any, s: FootprintSettings, seed: int) -> dict[str, Any]:
+def _ruggedness(
+    landscape: Landscape, benchmark: Any, space: Any, s: FootprintSettings, seed: int
+) -> dict[str, Any]:
     if s.walks == "recorded":
         recorded = benchmark.walks()
         if not recorded:
-            raise ConfigError(f"{benchmark.name} has no recorded walks; pass a number of random walks instead")
+            raise ConfigError(
+                f"{benchmark.name} has no recorded walks; pass a number of random walks instead"
+            )
         rows = walks.recorded_walks(space, recorded)
         source = "recorded"
     else:
@@ -142,16 +148,24 @@ def _local_optima(
     ref_values = None
     if reference is not None:
         ref_bench, ref_metric, ref_epoch = reference
-        ref_values = from_benchmark(ref_bench, ref_metric, ref_epoch, s.neighbourhood, space, symmetric=s.symmetric)
+        ref_values = from_benchmark(
+            ref_bench, ref_metric, ref_epoch, s.neighbourhood, space, symmetric=s.symmetric
+        )
         mask &= _measured(ref_bench, ref_metric, ref_epoch, ref_values)
     if mask.sum() <= s.proxy_neighbours:
-        raise ConfigError(f"only {int(mask.sum())} cells are measured for the proxy; need more than {s.proxy_neighbours}")
+        raise ConfigError(
+            f"only {int(mask.sum())} cells are measured for the proxy; need more than {s.proxy_neighbours}"
+        )
     rows = np.sort(rng.choice(np.flatnonzero(mask), min(s.proxy_samples, int(mask.sum())), replace=False))
     bits = space.encode("long", rows)
-    proxy = optima.nearest_neighbour_proxy(landscape.fitness[rows], bits, s.proxy_neighbours, landscape.maximise)
+    proxy = optima.nearest_neighbour_proxy(
+        landscape.fitness[rows], bits, s.proxy_neighbours, landscape.maximise
+    )
     out["nn_proxy"] = {**proxy, "hashes": space.hashes[rows].tolist()}
     if ref_values is not None:
-        ref_proxy = optima.nearest_neighbour_proxy(ref_values.fitness[rows], bits, s.proxy_neighbours, ref_values.maximise)
+        ref_proxy = optima.nearest_neighbour_proxy(
+            ref_values.fitness[rows], bits, s.proxy_neighbours, ref_values.maximise
+        )
         if ref_values.complete:
             ref_count, ref_method = optima.exact_local_optima(ref_values)["count"], "exact"
         else:
@@ -209,16 +223,24 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             record = json.load(fh)
     except (OSError, ValueError) as exc:
-        raise DataFileError(f"cannot read footprint {path} ({exc}); pass a file written by `eo-naslib footprint`") from exc
+        raise DataFileError(
+            f"cannot read footprint {path} ({exc}); pass a file written by `eo-naslib footprint`"
+        ) from exc
     if record.get("format") != FORMAT:
-        raise DataFileError(f"{path} is not a footprint record (format {record.get('format')!r}, expected {FORMAT!r})")
+        raise DataFileError(
+            f"{path} is not a footprint record (format {record.get('format')!r}, expected {FORMAT!r})"
+        )
     return record
 
 
 def radar_features(record: dict[str, Any]) -> dict[str, float | None]:
     """The footprint's bag of features, one number each (axes of the radar plot)."""
     lo = record.get("local_optima", {})
-    count = lo.get("exact", {}).get("count") or (lo.get("ratio") or {}).get("estimate") or (lo.get("birthday") or {}).get("estimate")
+    count = (
+        lo.get("exact", {}).get("count")
+        or (lo.get("ratio") or {}).get("estimate")
+        or (lo.get("birthday") or {}).get("estimate")
+    )
     per = record.get("persistence") or {}
     return {
         "mean fitness": record["distribution"]["mean"],
@@ -236,4 +258,3 @@ def radar_features(record: dict[str, Any]) -> dict[str, float | None]:
 def label(record: dict[str, Any]) -> str:
     st = record["settings"]
     return f"{st['benchmark']} {st['metric']} @{st['epoch']}"
-

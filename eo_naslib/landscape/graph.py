@@ -45,7 +45,9 @@ class NeighbourGraph:
 
     def to_sparse(self) -> sparse.csr_matrix:
         n = len(self)
-        return sparse.csr_matrix((np.ones(len(self.indices), dtype=np.int8), self.indices, self.indptr), shape=(n, n))
+        return sparse.csr_matrix(
+            (np.ones(len(self.indices), dtype=np.int8), self.indices, self.indptr), shape=(n, n)
+        )
 
     def restrict(self, keep: np.ndarray) -> NeighbourGraph:
         """The same rows with only the edges into rows where `keep` is True."""

@@ -83,7 +83,7 @@ def exact_local_optima(landscape: Landscape) -> dict[str, Any]:
     _, sizes = np.unique(basins(successor), return_counts=True)
     share = sizes / sizes.sum()
     return {
-        "count": int(len(rows)),
+        "count": len(rows),
         "share": float(len(rows) / len(landscape)),
         "rows": rows,
         "basins": {
@@ -136,7 +136,9 @@ def birthday_estimate(k_mean: float, p_duplicate: float = 0.5) -> float:
     return float(k_mean**2 / (-2.0 * np.log1p(-p_duplicate)))
 
 
-def birthday_local_optima(landscape: Landscape, trials: int = 9, runs: int = 200, seed: int = 0) -> dict[str, Any]:
+def birthday_local_optima(
+    landscape: Landscape, trials: int = 9, runs: int = 200, seed: int = 0
+) -> dict[str, Any]:
     """The seeds' Algorithm 2: T trials of M BILS runs from distinct random known starts.
 
     k_i counts the runs of trial i up to and including the first one that reaches an optimum
@@ -167,7 +169,7 @@ def birthday_local_optima(landscape: Landscape, trials: int = 9, runs: int = 200
                 "estimate": birthday_estimate(k) if k else None,
                 "mean_steps": float(steps.mean()),
                 "mean_improvement": float(gain.mean()),
-                "distinct_optima": int(len(np.unique(optima[t]))),
+                "distinct_optima": len(np.unique(optima[t])),
             }
         )
     ks = np.array([p["first_repeat_k"] for p in per_trial if p["first_repeat_k"] is not None], dtype=float)
@@ -183,11 +185,13 @@ def birthday_local_optima(landscape: Landscape, trials: int = 9, runs: int = 200
         "estimate_mean_k": 2 * k_mean**2 / np.pi if k_mean else None,
         "mean_steps": float(result["steps"].mean()),
         "mean_improvement": float(result["improvement"].mean()),
-        "distinct_optima": int(len(np.unique(optima))),
+        "distinct_optima": len(np.unique(optima)),
     }
 
 
-def nearest_neighbour_proxy(fitness: np.ndarray, bits: np.ndarray, n_neighbours: int = 10, maximise: bool = True) -> dict[str, Any]:
+def nearest_neighbour_proxy(
+    fitness: np.ndarray, bits: np.ndarray, n_neighbours: int = 10, maximise: bool = True
+) -> dict[str, Any]:
     """Sampled cells fitter than all their `n_neighbours` nearest sampled cells (Hamming).
 
     `fitness` (n,) and `bits` (n, 289) describe the sample; ties in distance are broken by
@@ -201,12 +205,19 @@ def nearest_neighbour_proxy(fitness: np.ndarray, bits: np.ndarray, n_neighbours:
     np.fill_diagonal(dist, np.iinfo(np.int32).max)
     nearest = np.argsort(dist, axis=1, kind="stable")[:, :n_neighbours]
     optimum = np.all(f[:, None] >= f[nearest], axis=1)
-    return {"samples": int(len(f)), "n_neighbours": n_neighbours, "count": int(optimum.sum()), "share": float(optimum.mean())}
+    return {
+        "samples": len(f),
+        "n_neighbours": n_neighbours,
+        "count": int(optimum.sum()),
+        "share": float(optimum.mean()),
+    }
 
 
 def ratio_estimate(proxy_target: int, proxy_reference: int, reference_optima: float) -> dict[str, float]:
     """The seeds' So2Sat method: N_target = (proxy_target / proxy_reference) * N_reference."""
     if proxy_reference <= 0:
-        raise ConfigError("the reference landscape's proxy count is 0; the ratio is undefined, use more samples")
+        raise ConfigError(
+            "the reference landscape's proxy count is 0; the ratio is undefined, use more samples"
+        )
     ratio = proxy_target / proxy_reference
     return {"ratio": ratio, "reference_optima": float(reference_optima), "estimate": ratio * reference_optima}

@@ -27,7 +27,9 @@ def ranks(values: np.ndarray, top: bool = True) -> np.ndarray:
     return out
 
 
-def persistence_curve(table: np.ndarray, percents: Sequence[float] = PERCENTS, top: bool = True) -> np.ndarray:
+def persistence_curve(
+    table: np.ndarray, percents: Sequence[float] = PERCENTS, top: bool = True
+) -> np.ndarray:
     """(len(fidelities) - 1, len(percents)): row j is Pi(N) through the first j + 2 fidelities.
 
     `table` is (n cells, fidelities) in the given (increasing budget) order; larger is better.
@@ -52,18 +54,28 @@ def auc(curve: np.ndarray, percents: Sequence[float] = PERCENTS, n_max: float = 
     return float(np.trapezoid(np.asarray(curve)[keep], p[keep]))
 
 
-def persistence(values: Sequence[np.ndarray], fidelities: Sequence[int], maximise: bool = True) -> dict[str, Any]:
+def persistence(
+    values: Sequence[np.ndarray], fidelities: Sequence[int], maximise: bool = True
+) -> dict[str, Any]:
     """Positive and negative persistence over cells known at every fidelity, with Pi(25) and AuC(25)."""
     table = np.stack([np.asarray(v, dtype=np.float64) for v in values], axis=1)
     table = table[np.all(np.isfinite(table), axis=1)]
     if len(table) == 0:
-        raise ConfigError(f"no cell is known at every fidelity {list(fidelities)}; pick fidelities the benchmark measured")
+        raise ConfigError(
+            f"no cell is known at every fidelity {list(fidelities)}; pick fidelities the benchmark measured"
+        )
     table = table if maximise else -table
-    record: dict[str, Any] = {"fidelities": [int(f) for f in fidelities], "cells": int(len(table)), "percents": PERCENTS.tolist()}
+    record: dict[str, Any] = {
+        "fidelities": [int(f) for f in fidelities],
+        "cells": len(table),
+        "percents": PERCENTS.tolist(),
+    }
     for name, top in (("positive", True), ("negative", False)):
         curves = persistence_curve(table, PERCENTS, top)
         record[name] = {
-            "curves": {f"{fidelities[0]}-{fidelities[j + 1]}": curves[j].tolist() for j in range(len(curves))},
+            "curves": {
+                f"{fidelities[0]}-{fidelities[j + 1]}": curves[j].tolist() for j in range(len(curves))
+            },
             "pi_25": float(curves[-1][PERCENTS == 25][0]),
             "auc_25": auc(curves[-1]),
             "auc_25_normalised": auc(curves[-1]) / 24.0,

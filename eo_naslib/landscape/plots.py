@@ -9,11 +9,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from .distribution import FAMILIES, frozen  # noqa: E402
-from .footprint import label, radar_features  # noqa: E402
+from .distribution import FAMILIES, frozen
+from .footprint import label, radar_features
 
 Path = str | os.PathLike
 
@@ -45,10 +45,19 @@ def fdc_plot(record: dict[str, Any], path: Path) -> None:
     for ax, kind in zip(axes, ("hamming", "edit")):
         data = record["fdc"][kind]
         by = data["by_distance"]
-        ax.scatter(data["sample"]["distance"], data["sample"]["fitness"], s=4, alpha=0.3, label="sampled cells")
-        ax.errorbar(by["distance"], by["mean"], yerr=by["std"], fmt="o-", color="k", ms=3, label="mean +- std")
+        ax.scatter(
+            data["sample"]["distance"], data["sample"]["fitness"], s=4, alpha=0.3, label="sampled cells"
+        )
+        ax.errorbar(
+            by["distance"], by["mean"], yerr=by["std"], fmt="o-", color="k", ms=3, label="mean +- std"
+        )
         d = np.array(by["distance"], dtype=float)
-        ax.plot(d, data["intercept"] + data["slope"] * d, "r--", label=f"fit: r={data['correlation']:.3f}, slope={data['slope']:.4f}")
+        ax.plot(
+            d,
+            data["intercept"] + data["slope"] * d,
+            "r--",
+            label=f"fit: r={data['correlation']:.3f}, slope={data['slope']:.4f}",
+        )
         ax.set_xlabel(f"{kind} distance to the global optimum")
         ax.set_ylabel(record["settings"]["metric"])
         ax.legend(fontsize=8)
@@ -117,7 +126,12 @@ def densities_plot(record: dict[str, Any], path: Path) -> None:
 
 def all_plots(record: dict[str, Any], directory: Path) -> list[str]:
     """Every single-landscape plot into `directory`; returns the written paths."""
-    jobs = {"fdc.png": fdc_plot, "walks.png": walks_plot, "densities.png": densities_plot, "radar.png": lambda r, p: radar([r], p)}
+    jobs = {
+        "fdc.png": fdc_plot,
+        "walks.png": walks_plot,
+        "densities.png": densities_plot,
+        "radar.png": lambda r, p: radar([r], p),
+    }
     if record.get("persistence"):
         jobs["persistence.png"] = persistence_plot
     written = []

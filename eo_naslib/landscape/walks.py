@@ -66,13 +66,15 @@ def ruggedness(series: Sequence[np.ndarray]) -> dict[str, Any]:
     return {
         "walks": len(rho),
         "walks_used": int(valid.sum()),
-        "lengths": [int(len(s)) for s in series],
+        "lengths": [len(s) for s in series],
         "rho1": rho.tolist(),
         "mean_rho1": mean_rho,
         "tau": 1.0 / mean_rho if mean_rho != 0 else float("inf"),
         "tau_per_walk": tau_i.tolist(),
         "tau_per_walk_median": float(np.median(tau_i[valid])),
-        "rho1_quantiles": {q: float(v) for q, v in zip(("0.25", "0.5", "0.75"), np.quantile(rho[valid], [0.25, 0.5, 0.75]))},
+        "rho1_quantiles": {
+            q: float(v) for q, v in zip(("0.25", "0.5", "0.75"), np.quantile(rho[valid], [0.25, 0.5, 0.75]))
+        },
     }
 
 
