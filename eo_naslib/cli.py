@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "eo_naslib.benchmarks.cli",
     "eo_naslib.naslib_compat.cli",
     "eo_naslib.landscape.cli",
+    "eo_naslib.experiments.cli",
 )
 
 

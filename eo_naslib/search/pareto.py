@@ -85,6 +85,9 @@ class Bounds:
     def normalise(self, F: np.ndarray) -> np.ndarray:
         return (np.asarray(F, dtype=float) - self.lower) / (self.upper - self.lower)
 
+    def denormalise(self, F: np.ndarray) -> np.ndarray:
+        return self.lower + np.asarray(F, dtype=float) * (self.upper - self.lower)
+
 
 def hypervolume(F: np.ndarray, ref_point: np.ndarray | Sequence[float]) -> float:
     """Volume dominated by the rows of `F` and bounded by `ref_point` (minimisation).

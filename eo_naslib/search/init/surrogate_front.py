@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,6 +19,14 @@ from ...errors import ConfigError
 from ...space import CellTable
 from ..evaluator import Evaluator, Objective
 from ..pareto import non_dominated
+
+
+@lru_cache(maxsize=2)
+def _open_benchmark(name: str, data_dir: str | None) -> Benchmark:
+    """A source benchmark, opened once per process (multi-seed runs reuse it)."""
+    from ...benchmarks import load_benchmark
+
+    return load_benchmark(name, data_dir)
 
 
 @dataclass(frozen=True)
@@ -98,9 +107,7 @@ class SurrogateFront:
             return self.source
         if getattr(evaluator.benchmark, "name", None) == self.source:
             return evaluator.benchmark
-        from ...benchmarks import load_benchmark
-
-        return load_benchmark(self.source, self.data_dir)
+        return _open_benchmark(self.source, self.data_dir)
 
     def __call__(self, evaluator: Evaluator, n: int, rng: np.random.Generator) -> np.ndarray:
         objectives = self.objectives or evaluator.objectives

@@ -1,0 +1,120 @@
+"""Experiment configuration: configurations x seeds of one search problem, read from YAML.
+
+```yaml
+name: so2sat_accuracy_vs_train_time
+dataset: so2sat_lcz42_micro            # a NASLib dataset name (see eo_naslib.naslib_compat.DATASETS)
+objectives: [val_accuracy, train_time_s:min]
+seeds: 30                              # seeds 0 .. seeds-1
+budgets: [500]                         # evaluation counts at which every run is also scored
+configurations:
+  data_centric: {epochs: 500, search: {init: surrogate_front, source: cifar10, n_train: 2000}}
+  random_2500: {epochs: 2500, search: {init: random}}
+comparisons: [[data_centric, random_2500]]
+```
+Each configuration runs `optimizer` (default `pls`) for `epochs` distinct evaluations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..naslib_compat.config import load_yaml
+from ..naslib_compat.dataset_api import DATASETS
+from ..search import OPTIMIZERS, Objective
+
+TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir"}
+CONFIGURATION_KEYS = {"optimizer", "epochs", "search"}
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One search setting: an optimizer, its search keys and its budget in distinct evaluations."""
+
+    name: str
+    epochs: int
+    optimizer: str = "pls"
+    search: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    dataset: str
+    objectives: tuple[str, ...]
+    configurations: dict[str, Configuration]
+    comparisons: tuple[tuple[str, str], ...]
+    seeds: int = 30
+    budgets: tuple[int, ...] = ()
+    fidelity: int | None = None
+    curve_step: int = 25
+    workers: int = 2
+    out_dir: str = "results/experiments"
+    data_dir: str | None = None
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.out_dir) / self.name
+
+
+def _positive(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
+    return value
+
+
+def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
+    """Validate an experiment mapping (unset `overrides` are ignored); nothing is run or written."""
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"experiment key {unknown[0]!r} is unknown; allowed: {sorted(TOP_KEYS)}")
+    for key in ("name", "dataset", "configurations"):
+        if key not in data:
+            raise ConfigError(f"experiment key {key!r} is missing")
+    if data["dataset"] not in DATASETS:
+        raise ConfigError(f"dataset {data['dataset']!r} is unknown; allowed: {sorted(DATASETS)}")
+    accuracy = "val_accuracy_macro" if DATASETS[data["dataset"]].macro else "val_accuracy"
+    objectives = tuple(str(o) for o in data.get("objectives") or (accuracy, "train_time_s:min"))
+    if len(objectives) < 2:
+        raise ConfigError(f"objectives must name at least two metrics, got {list(objectives)}")
+    for objective in objectives:
+        Objective.parse(objective)
+    configurations = {}
+    for name, spec in (data["configurations"] or {}).items():
+        if not isinstance(spec, dict) or set(spec) - CONFIGURATION_KEYS:
+            raise ConfigError(f"configuration {name!r} must be a mapping with keys {sorted(CONFIGURATION_KEYS)}, got {spec!r}")
+        optimizer = spec.get("optimizer", "pls")
+        if optimizer not in OPTIMIZERS:
+            raise ConfigError(f"configuration {name!r}: optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}")
+        search = dict(spec.get("search") or {})
+        bad = sorted(set(search) - set(OPTIMIZERS[optimizer].defaults))
+        if bad:
+            raise ConfigError(f"configuration {name!r}: search key {bad[0]!r} is unknown for {optimizer!r}; allowed: {sorted(OPTIMIZERS[optimizer].defaults)}")
+        configurations[str(name)] = Configuration(str(name), _positive(spec.get("epochs"), f"configuration {name!r}: epochs"), optimizer, search)
+    if not configurations:
+        raise ConfigError("configurations is empty; give at least one, e.g. {random: {epochs: 500}}")
+    comparisons = tuple(tuple(pair) for pair in data.get("comparisons") or ())
+    for pair in comparisons:
+        if len(pair) != 2 or any(name not in configurations for name in pair):
+            raise ConfigError(f"comparison {list(pair)} must name two of the configurations {sorted(configurations)}")
+    return Experiment(
+        name=str(data["name"]),
+        dataset=data["dataset"],
+        objectives=objectives,
+        configurations=configurations,
+        comparisons=comparisons,  # type: ignore[arg-type]
+        seeds=_positive(data.get("seeds", 30), "seeds"),
+        budgets=tuple(_positive(b, "budgets entry") for b in data.get("budgets") or ()),
+        fidelity=None if data.get("fidelity") is None else _positive(data["fidelity"], "fidelity"),
+        curve_step=_positive(data.get("curve_step", 25), "curve_step"),
+        workers=_positive(data.get("workers", 2), "workers"),
+        out_dir=str(data.get("out_dir", "results/experiments")),
+        data_dir=None if data.get("data_dir") is None else str(data["data_dir"]),
+    )
+
+
+def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
+    return parse_experiment(load_yaml(path), **overrides)

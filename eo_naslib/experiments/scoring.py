@@ -1,0 +1,67 @@
+"""Scores of a run's front: best value per objective, hypervolume, IGD+, mean Pareto distance.
+
+Hypervolume and IGD+ use fixed, documented normalisation: bounds are the least and greatest value
+of each objective (minimisation form) over the whole space of the target benchmark (surrogate-
+completed), the hypervolume reference point is `pareto.REFERENCE_POINT` (1.1) per normalised
+objective, and IGD+ is measured against the whole space's true non-dominated front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..benchmarks.base import Benchmark
+from ..search import Objective
+from ..search.pareto import Bounds, igd_plus, mean_pareto_distance, non_dominated, normalised_hypervolume, to_minimisation
+from ..space import CellTable
+
+
+def score_names(objectives: Sequence[Objective]) -> list[str]:
+    """Column names of `Scorer.score`, in order."""
+    return [f"best_{o.metric}" for o in objectives] + ["hypervolume", "igd_plus", "mean_pareto_distance", "front_size"]
+
+
+@dataclass(frozen=True)
+class Scorer:
+    objectives: tuple[Objective, ...]
+    space: CellTable
+    bounds: Bounds
+    reference_front: np.ndarray  #: normalised minimisation values of the whole space's front
+
+    @classmethod
+    def for_benchmark(cls, benchmark: Benchmark, objectives: Sequence[Objective], space: CellTable, epoch: int | None = None) -> Scorer:
+        """Bounds and true front from the benchmark's values over every cell (unknown cells skipped)."""
+        objectives = tuple(objectives)
+        natural = np.stack([np.asarray(benchmark.values(o.metric, epoch), dtype=float) for o in objectives], axis=1)
+        F = to_minimisation(natural, [o.maximise for o in objectives])
+        F = F[np.isfinite(F).all(axis=1)]
+        bounds = Bounds.of(F)
+        return cls(objectives, space, bounds, bounds.normalise(F[non_dominated(F)]))
+
+    def minimisation(self, values: np.ndarray) -> np.ndarray:
+        return to_minimisation(values, [o.maximise for o in self.objectives])
+
+    def true_front(self) -> np.ndarray:
+        """The whole space's non-dominated values in natural directions."""
+        return self.minimisation(self.bounds.denormalise(self.reference_front))
+
+    def front(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Indices of the non-dominated evaluations among (rows, natural values)."""
+        return np.flatnonzero(non_dominated(self.minimisation(values)))
+
+    def score(self, rows: np.ndarray, values: np.ndarray) -> dict[str, float]:
+        """Scores of the front of the evaluations (rows, natural values)."""
+        rows, values = np.asarray(rows), np.asarray(values, dtype=float)
+        front = self.front(rows, values)
+        F = self.minimisation(values[front])
+        best = self.minimisation(F.min(axis=0)[None])[0]  # back to natural directions
+        scores = {f"best_{o.metric}": float(b) for o, b in zip(self.objectives, best)}
+        normalised = self.bounds.normalise(F)
+        scores["hypervolume"] = normalised_hypervolume(F, self.bounds)
+        scores["igd_plus"] = igd_plus(normalised, self.reference_front)
+        scores["mean_pareto_distance"] = mean_pareto_distance(self.space.encode("long", rows[front]))
+        scores["front_size"] = float(len(front))
+        return scores

@@ -1,0 +1,133 @@
+"""Multi-seed experiments on the synthetic benchmark: runs, resume, tables, Mann-Whitney, plots."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from scipy.stats import mannwhitneyu
+
+from eo_naslib import ConfigError
+from eo_naslib.cli import main as cli_main
+from eo_naslib.experiments import parse_experiment, run_experiment
+from eo_naslib.experiments import runs as runs_module
+from eo_naslib.naslib_compat import dataset_api as dataset_api_module
+from eo_naslib.search.pareto import non_dominated
+
+from .synthetic_benchmark import SyntheticBenchmark
+
+
+@pytest.fixture()
+def synthetic_api(space, monkeypatch):
+    api = {"benchmark": SyntheticBenchmark(space, measured_share=0.5), "space": space, "dataset": "cifar10", "macro": False}
+    monkeypatch.setitem(dataset_api_module._REGISTRY, ("nasbench101", "cifar10"), lambda dataset, data_dir: api)
+    runs_module._dataset_api.cache_clear()
+    runs_module._scorer.cache_clear()
+    yield api
+    runs_module._dataset_api.cache_clear()
+    runs_module._scorer.cache_clear()
+
+
+def _experiment(tmp_path, **changes):
+    data = {
+        "name": "tiny",
+        "dataset": "cifar10",
+        "seeds": 4,
+        "budgets": [60],
+        "curve_step": 20,
+        "workers": 1,
+        "out_dir": str(tmp_path),
+        "configurations": {
+            "pls_120": {"epochs": 120, "search": {"n_init": 5}},
+            "pls_hamming_60": {"epochs": 60, "search": {"n_init": 5, "neighbourhood": "hamming"}},
+            "rs_60": {"optimizer": "rs", "epochs": 60},
+        },
+        "comparisons": [["pls_120", "rs_60"], ["pls_120", "pls_hamming_60"]],
+    }
+    return {**data, **changes}
+
+
+def test_experiment_writes_runs_tables_tests_and_plots(tmp_path, synthetic_api):
+    experiment = parse_experiment(_experiment(tmp_path))
+    assert experiment.objectives == ("val_accuracy", "train_time_s:min")
+    report = run_experiment(experiment, progress=False)
+    directory = tmp_path / "tiny"
+    record = json.loads((directory / "runs" / "pls_120" / "2.json").read_text())
+    assert len(record["history"]["hash"]) == len(set(record["history"]["hash"])) == 120
+    values = np.array(record["history"]["values"]) * [-1, 1]
+    assert sorted(record["front"]["hash"]) == sorted(np.array(record["history"]["hash"])[non_dominated(values)].tolist())
+    assert [s["evaluations"] for s in record["scores"]] == [20, 40, 60, 80, 100, 120]
+    import pandas as pd
+
+    summary = pd.read_csv(directory / "summary.csv")
+    final = summary[summary.final]
+    assert len(final) == 12 and set(final.evaluations) == {60, 120}
+    assert 0 < summary.predicted_share.mean() < 1  # half the synthetic cells are flagged predicted
+    tests = pd.read_csv(directory / "mann_whitney.csv")
+    row = tests[(tests.a == "pls_120") & (tests.b == "rs_60") & (tests["at"] == "final") & (tests.metric == "hypervolume")].iloc[0]
+    x = final[final.configuration == "pls_120"].hypervolume
+    y = final[final.configuration == "rs_60"].hypervolume
+    expected = mannwhitneyu(x, y, alternative="two-sided")
+    assert (row.U, row.p) == pytest.approx((expected.statistic, expected.pvalue))
+    assert set(tests["at"].astype(str)) == {"final", "60"}
+    assert set(tests.metric) == {"best_val_accuracy", "best_train_time_s", "mean_pareto_distance", "hypervolume", "igd_plus"}
+    for figure in ("distributions", "curves", "fronts"):
+        assert (directory / "plots" / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
+    assert report["medians"]["pls_120"]["evaluations"] == 120
+    assert np.isfinite(report["medians"]["pls_120"]["hypervolume"])
+
+
+def test_finished_runs_are_skipped_and_parallel_runs_match(tmp_path, synthetic_api, monkeypatch):
+    serial = parse_experiment(_experiment(tmp_path / "serial", seeds=2))
+    run_experiment(serial, progress=False)
+    parallel = parse_experiment(_experiment(tmp_path / "parallel", seeds=2, workers=2))
+    run_experiment(parallel, progress=False)
+    for name in serial.configurations:
+        for seed in range(2):
+            a = json.loads(runs_module.run_path(serial, name, seed).read_text())
+            b = json.loads(runs_module.run_path(parallel, name, seed).read_text())
+            assert a["history"] == b["history"] and a["scores"] == b["scores"]
+    monkeypatch.setattr(runs_module, "run_once", lambda *args: pytest.fail("a finished run was run again"))
+    report = run_experiment(serial, progress=False)
+    assert report["seeds"] == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"colour": 1}, "experiment key 'colour' is unknown"),
+        ({"dataset": "mnist"}, "dataset 'mnist' is unknown"),
+        ({"comparisons": [["pls_120", "nope"]]}, "comparison \\['pls_120', 'nope'\\] must name two of the configurations"),
+        ({"objectives": ["val_accuracy"]}, "objectives must name at least two metrics"),
+        ({"seeds": 0}, "seeds must be a positive integer"),
+        ({"configurations": {"x": {"epochs": 10, "search": {"population_size": 3}}}}, "search key 'population_size' is unknown for 'pls'"),
+    ],
+)
+def test_bad_experiment_configs_are_config_errors(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_experiment(_experiment(tmp_path, **change))
+
+
+def test_cli_runs_an_experiment_file(tmp_path, synthetic_api, capsys):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(_experiment(tmp_path / "out")))
+    assert cli_main(["experiment", "--config", str(config), "--seeds", "2", "--no-progress"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed["medians"]) == {"pls_120", "pls_hamming_60", "rs_60"}
+    assert cli_main(["experiment", "--config", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_shipped_experiment_configs_are_valid():
+    from pathlib import Path
+
+    import eo_naslib
+
+    folder = Path(eo_naslib.__file__).parent / "configs" / "experiments"
+    files = sorted(folder.glob("*.yaml"))
+    assert len(files) == 3
+    for path in files:
+        experiment = parse_experiment(yaml.safe_load(path.read_text()))
+        assert experiment.seeds == 30 and experiment.configurations["data_centric"].epochs == 500
+        assert experiment.configurations["random_2500"].epochs == 2500  # n_train 2,000 + 500
