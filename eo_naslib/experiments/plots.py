@@ -10,9 +10,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 LABELS = {"hypervolume": "hypervolume (normalised)", "mean_pareto_distance": "mean Pareto distance", "igd_plus": "IGD+"}
 

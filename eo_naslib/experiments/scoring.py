@@ -15,7 +15,14 @@ import numpy as np
 
 from ..benchmarks.base import Benchmark
 from ..search import Objective
-from ..search.pareto import Bounds, igd_plus, mean_pareto_distance, non_dominated, normalised_hypervolume, to_minimisation
+from ..search.pareto import (
+    Bounds,
+    igd_plus,
+    mean_pareto_distance,
+    non_dominated,
+    normalised_hypervolume,
+    to_minimisation,
+)
 from ..space import CellTable
 
 
