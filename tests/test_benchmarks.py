@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from eo_naslib.benchmarks import load_benchmark
-from eo_naslib.benchmarks.formats.safe_pickle import safe_load
-from eo_naslib.benchmarks.importers import import_so2sat, store_from_nb101_layout
+from eo_naslib.benchmarks.importers import import_path, import_so2sat
 from eo_naslib.benchmarks.store import BenchmarkStore
 from eo_naslib.cli import main
 from eo_naslib.errors import DataFileError, UnknownArchitectureError, UnknownMetricError
@@ -147,13 +146,13 @@ def test_inconsistent_eo_files_are_refused(eo_data, tmp_path):
 
 
 def test_nb101_layout_with_repeats(nb101_subset, tmp_path, space):
-    """A NASLib-style pickle (3 repeats, numpy scalars) round-trips through the store."""
+    """A NASLib-style pickle (3 repeats, numpy arrays and scalars) round-trips through the store."""
     subset = json.loads((nb101_subset / "data-1k.json").read_text())
     data = {}
     for i in range(3):
         cell = space.cell(space.index(subset["key"][i]))
         fixed = {**cell.to_spec(), "trainable_parameters": subset["trainable_parameters"][i]}
-        fixed["module_adjacency"], fixed["module_operations"] = fixed.pop("matrix"), fixed.pop("ops")
+        fixed["module_adjacency"], fixed["module_operations"] = np.array(fixed.pop("matrix")), fixed.pop("ops")
         runs = [
             {"final_validation_accuracy": np.float64(0.9 + r / 100), "final_training_time": 100.0 * (r + 1)}
             for r in range(3)
@@ -161,7 +160,7 @@ def test_nb101_layout_with_repeats(nb101_subset, tmp_path, space):
         data[cell.hash] = (fixed, {108: runs})
     path = tmp_path / "nasbench_only108.pkl"
     path.write_bytes(pickle.dumps(data))
-    store = store_from_nb101_layout(safe_load(path), path)
+    store = import_path(path)
     store.save(tmp_path)
     loaded = BenchmarkStore.load(tmp_path, "cifar10")
     from eo_naslib.benchmarks import StoredBenchmark

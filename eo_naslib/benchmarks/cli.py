@@ -16,8 +16,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     actions = data.add_subparsers(dest="data_command", required=True)
     dir_help = "benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)"
 
-    importer = actions.add_parser("import", help="import a source folder or file into the store")
-    importer.add_argument("path", help="EO HW-NAS folder, NB101 subset folder, nasbench_only108.pkl or a .tfrecord")
+    importer = actions.add_parser("import", help="import source folders or files into the store")
+    importer.add_argument(
+        "paths", nargs="+", metavar="PATH", help="EO HW-NAS folder, NB101 subset folder, nasbench_only108.pkl or a .tfrecord"
+    )
     importer.add_argument("--data-dir", help=dir_help)
     importer.add_argument("--no-surrogate", action="store_true", help="skip fitting the completion surrogates")
     importer.set_defaults(func=_import)
@@ -37,8 +39,9 @@ def _summary(store: BenchmarkStore) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    store = install(args.path, args.data_dir, surrogate=not args.no_surrogate, progress=True)
-    print(f"installed {_summary(store)} into {data_dir(args.data_dir)}")
+    for path in args.paths:
+        store = install(path, args.data_dir, surrogate=not args.no_surrogate, progress=True)
+        print(f"installed {_summary(store)} into {data_dir(args.data_dir)}")
     return 0
 
 

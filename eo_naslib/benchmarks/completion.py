@@ -16,7 +16,8 @@ def complete_with_surrogates(
     """Fill `store.predicted` (all 423,624 cells) and `store.surrogate` (parameters, CV scores).
 
     Each column's target is the mean over its measured repeats; hyperparameters come from
-    `tune_regressor`'s cross-validation with the fixed `seed`.
+    `tune_regressor`'s cross-validation with the fixed `seed`; predictions are clipped to the
+    measured range, so no predicted cell outranks the best measured one.
     """
     space = space if space is not None else all_cells()
     features = cell_features(space)
@@ -27,10 +28,12 @@ def complete_with_surrogates(
         known = ~np.isnan(values).all(axis=1)
         target = np.nanmean(values[known], axis=1)
         model, params, scores = tune_regressor(measured[known], target, seed=seed, n_folds=n_folds)
-        store.predicted[key] = model.predict(features).astype(np.float32)
+        # a regressor may extrapolate past anything measured: keep predictions in the measured range
+        store.predicted[key] = model.predict(features).clip(target.min(), target.max()).astype(np.float32)
         store.surrogate[key] = {
             "model": "xgboost.XGBRegressor",
             "encoding": FEATURE_ENCODING + " + op counts + edge count",
+            "clipped_to": [float(target.min()), float(target.max())],
             "seed": seed,
             "params": params,
             "cv": scores.as_dict(),

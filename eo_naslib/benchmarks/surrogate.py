@@ -59,9 +59,12 @@ def _features(one_hot: np.ndarray) -> np.ndarray:
     return np.concatenate([one_hot, op_counts, n_edges], axis=1)
 
 
-def fit_regressor(X: np.ndarray, y: np.ndarray, seed: int = 0, **params: Any) -> xgb.XGBRegressor:
-    """An XGBoost regressor fitted on (X, y) with DEFAULT_PARAMS overridden by `params`."""
-    model = xgb.XGBRegressor(**{**DEFAULT_PARAMS, **params}, random_state=seed, n_jobs=2)
+def fit_regressor(X: np.ndarray, y: np.ndarray, seed: int = 0, n_jobs: int = 1, **params: Any) -> xgb.XGBRegressor:
+    """An XGBoost regressor fitted on (X, y) with DEFAULT_PARAMS overridden by `params`.
+
+    One thread by default: small fits are faster so, and parallel workers do not oversubscribe.
+    """
+    model = xgb.XGBRegressor(**{**DEFAULT_PARAMS, **params}, random_state=seed, n_jobs=n_jobs)
     return model.fit(X, y)
 
 

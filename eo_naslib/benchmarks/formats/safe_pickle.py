@@ -26,11 +26,42 @@ def _numpy_scalar(dtype: np.dtype, data: bytes) -> np.generic:
     return np.frombuffer(data, dtype=dtype)[0]
 
 
-#: (module, name) pairs a benchmark pickle may reference: numeric numpy scalars and their dtypes
+def _numpy_array(subtype: type, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Start rebuilding a pickled plain ndarray (NASLib stores adjacency matrices so).
+
+    The pickle's BUILD step then fills it in with `ndarray.__setstate__`; elements of object
+    arrays would themselves pass through this restricted unpickler.
+    """
+    if subtype is not np.ndarray:
+        raise pickle.UnpicklingError(f"array subclass {subtype!r} is not allowed in a benchmark pickle")
+    return np.ndarray.__new__(np.ndarray, shape, dtype=np.uint8)
+
+
+def _array_from_buffer(buffer: bytes, dtype: np.dtype, shape: tuple[int, ...], order: str) -> np.ndarray:
+    """Protocol-5 pickles rebuild arrays from raw buffers (numeric dtypes only)."""
+    if dtype.kind not in "biuf":
+        raise pickle.UnpicklingError(f"array of dtype {dtype} is not allowed in a benchmark pickle")
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order).copy()
+
+
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    """Protocol-2 pickles spell raw bytes as `_codecs.encode(text, "latin1")`."""
+    if encoding != "latin1":
+        raise pickle.UnpicklingError(f"encoding {encoding!r} is not allowed in a benchmark pickle")
+    return text.encode("latin1")
+
+
+#: (module, name) pairs a benchmark pickle may reference: numpy scalars, arrays and dtypes
 ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("numpy.core.multiarray", "scalar"): _numpy_scalar,
     ("numpy._core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy.core.multiarray", "_reconstruct"): _numpy_array,
+    ("numpy._core.multiarray", "_reconstruct"): _numpy_array,
+    ("numpy.core.numeric", "_frombuffer"): _array_from_buffer,
+    ("numpy._core.numeric", "_frombuffer"): _array_from_buffer,
+    ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_bytes,
 }
 
 
