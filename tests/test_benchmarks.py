@@ -154,7 +154,12 @@ def test_nb101_layout_with_repeats(nb101_subset, tmp_path, space):
         fixed = {**cell.to_spec(), "trainable_parameters": subset["trainable_parameters"][i]}
         fixed["module_adjacency"], fixed["module_operations"] = np.array(fixed.pop("matrix")), fixed.pop("ops")
         runs = [
-            {"final_validation_accuracy": np.float64(0.9 + r / 100), "final_training_time": 100.0 * (r + 1)}
+            {
+                "final_train_accuracy": 1.0,
+                "final_validation_accuracy": np.float64(0.9 + r / 100),
+                "final_test_accuracy": 0.89,
+                "final_training_time": 100.0 * (r + 1),
+            }
             for r in range(3)
         ]
         data[cell.hash] = (fixed, {108: runs})
@@ -170,7 +175,7 @@ def test_nb101_layout_with_repeats(nb101_subset, tmp_path, space):
     assert bench.query(key, "val_accuracy") == pytest.approx(0.91)
     assert bench.query(key, "val_accuracy", repeat=2) == pytest.approx(0.92)
     assert bench.query(key, "train_time_s") == pytest.approx(200.0)
-    assert set(bench.metrics) == {"val_accuracy", "train_time_s", "params"}
+    assert set(bench.metrics) == {"train_accuracy", "val_accuracy", "test_accuracy", "train_time_s", "params"}
 
 
 def test_data_info_lists_installed_benchmarks(data_dir, capsys):

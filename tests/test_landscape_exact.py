@@ -174,7 +174,7 @@ def test_autocorrelation_matches_eq4(series, lag):
 
 
 def test_ruggedness_is_inverse_of_mean_rho():
-    a, b = np.array([1.0, 2, 3, 2, 1, 2, 3]), np.array([1.0, 3, 1, 3, 1, 2, 2, 5])
+    a, b = np.array([1.0, 2, 3, 2, 1, 2, 3, 4]), np.array([1.0, 3, 1, 3, 1, 2, 2, 5])
     rug = walks.ruggedness([a, b])
     mean = (brute_autocorrelation(list(a)) + brute_autocorrelation(list(b))) / 2
     assert rug["mean_rho1"] == pytest.approx(mean)
