@@ -6,8 +6,9 @@ stay) and a FIFO queue holds the archive members whose neighbourhood is still un
 evaluated is evaluated (each distinct cell costs one unit of budget, once, through the Evaluator),
 then the archive becomes the non-dominated set of itself and the new cells, and the new members
 join the queue. When the queue runs dry before the budget does, the search restarts: a random
-unevaluated cell and its whole neighbourhood are evaluated (seed 000's PLS would idle instead). Since every evaluated cell is offered to the archive, the archive is always the
-non-dominated set of all evaluations so far.
+unevaluated cell and its whole neighbourhood are evaluated (seed 000's PLS would idle instead).
+Since every evaluated cell is offered to the archive, the archive is always the non-dominated
+set of all evaluations so far.
 """
 
 from __future__ import annotations
