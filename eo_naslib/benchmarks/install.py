@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import DataFileError
 from ..paths import cache_dir, data_dir
 from .completion import complete_with_surrogates
 from .importers import import_path
@@ -48,6 +47,4 @@ def download(
             Path(pooch.retrieve(NB101_OFFICIAL.url, known_hash=None, fname=NB101_OFFICIAL.name,
                                 path=downloads / NB101_OFFICIAL.folder, progressbar=progress))
         )
-    if not folders:
-        raise DataFileError("no sources are registered to download")
     return [install(folder, directory, progress=progress) for folder in folders]
