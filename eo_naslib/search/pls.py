@@ -72,7 +72,6 @@ class ParetoLocalSearch(SearchOptimizer):
         self.archive_log: list[tuple[int, list[int]]] = []
         self._evaluated = np.zeros(len(evaluator.space), dtype=bool)
         self._n_marked = 0
-        self._table: np.ndarray | None = None
 
     # ------------------------------------------------------------------ search
     def step(self) -> None:
@@ -90,9 +89,7 @@ class ParetoLocalSearch(SearchOptimizer):
         self._restart()
 
     def _neighbours(self, row: int) -> np.ndarray:
-        if self._table is None:  # the space re-reads its cached table on every call
-            self._table = self.evaluator.space.neighbour_table(self.params["neighbourhood"])
-        neighbours = self._table[row]
+        neighbours = self.evaluator.space.neighbour_table(self.params["neighbourhood"])[row]
         return self.rng.permutation(neighbours[neighbours >= 0]).astype(np.int64)
 
     def _restart(self) -> None:

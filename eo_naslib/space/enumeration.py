@@ -135,6 +135,7 @@ class CellTable:
         self.rep_keys = rep_keys  #: sorted `Cell.key` of every representation of every cell
         self.rep_rows = rep_rows  #: row of the cell each representation belongs to
         self.path = path
+        self._neighbour_tables: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -216,19 +217,28 @@ class CellTable:
     def neighbour_table(self, kind: str = "edit") -> np.ndarray:
         """(N, K) int32 rows of every cell's distinct neighbours (`edit` or `hamming`), -1 padded.
 
-        The same moves as `Cell.neighbours`, done for the whole space at once.
+        The same moves as `Cell.neighbours`, done for the whole space at once; read-only, loaded
+        (or built and cached to disk) once per kind and kept in memory.
         """
         if kind not in ("edit", "hamming"):
             raise ValueError(f"unknown neighbourhood {kind!r}; choose 'edit' or 'hamming'")
+        if kind not in self._neighbour_tables:
+            self._neighbour_tables[kind] = self._load_or_build_neighbour_table(kind)
+        return self._neighbour_tables[kind]
+
+    def _load_or_build_neighbour_table(self, kind: str) -> np.ndarray:
         cached = self._neighbour_cache_path(kind)
         if cached is not None and cached.exists():
-            return np.load(cached)
+            table = np.load(cached)
+            table.flags.writeable = False
+            return table
         columns = [self._toggle_rows(i, j) for i, j in zip(*_TRIU7)]
         if kind == "edit":
             columns += [self._op_change_rows(v, k) for v in range(1, MAX_VERTICES - 1) for k in (1, 2)]
         table = _distinct_per_row(np.stack(columns, axis=1), np.arange(len(self)))
         if cached is not None:
             _atomic_save(cached, table)
+        table.flags.writeable = False
         return table
 
     def _neighbour_cache_path(self, kind: str) -> Path | None:
