@@ -10,6 +10,7 @@ import pytest
 from eo_naslib import Cell, InvalidCellError
 from eo_naslib.space import OPS, nb101_hash
 from eo_naslib.space.constants import PAD_LABEL
+from eo_naslib.space import hashing
 from eo_naslib.space.hashing import hash_many
 
 C3, C1, MP = OPS
@@ -129,3 +130,17 @@ def test_long_decode_rejects_two_ops_at_one_position():
 def test_path_encoding_is_not_decodable():
     with pytest.raises(ValueError, match="not injective"):
         Cell.decode("path", np.zeros(364))
+
+
+def test_hash_many_parallel_chunked_path_matches_single_hash(monkeypatch):
+    """Enough cells for worker processes and several vectorised chunks, with repeats."""
+    monkeypatch.setattr(hashing, "_CHUNK_CELLS", 500)
+    rng = np.random.default_rng(7)
+    cells = [Cell.random(rng) for _ in range(12_000)]
+    cells += cells[:9_000]  # repeats, which must not change any hash
+    matrices = np.zeros((len(cells), 7, 7), dtype=np.uint8)
+    labels = np.full((len(cells), 7), PAD_LABEL)
+    for i, cell in enumerate(cells):
+        matrices[i], labels[i] = cell.padded()
+    expected = [nb101_hash(c.matrix, c.labels) for c in cells]
+    assert hash_many(matrices, labels, processes=2).tolist() == expected

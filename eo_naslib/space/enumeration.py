@@ -283,7 +283,7 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
 
 
 def enumerate_space(processes: int | None = None) -> CellTable:
-    """Enumerate and hash the whole space (about 25 s on 2 cores)."""
+    """Enumerate and hash the whole space (about 17 s on 2 cores)."""
     matrices, labels = _representations()
     hashes = hash_many(matrices, labels, processes=processes)
     unique_hashes, first, rep_rows = np.unique(hashes, return_index=True, return_inverse=True)

@@ -7,8 +7,8 @@ own hash); the fingerprint is md5(str(sorted(vertex hashes))). Labels: -1 input,
 index in `OPS` for interior vertices.
 
 `hash_many` computes the same strings for many cells at once: an exact 64-bit refinement with the
-same structure finds which vertex states coincide, so each distinct md5 message is built (with
-numpy) and digested once.
+same structure finds which cells and vertex states coincide, so each distinct md5 message is built
+(with numpy) and digested once.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _PIPE = np.frombuffer(b"|", dtype=np.uint8)
 #: Below this many distinct cells, worker processes cost more than they save.
 _PARALLEL_MIN_CELLS = 20_000
+#: Cells per vectorised pass: small enough for the working arrays to stay in the CPU caches.
+_CHUNK_CELLS = 4_000
 
 
 def _md5_hex(text: str) -> str:
@@ -169,8 +171,8 @@ def _next_digests(
     return inverse.reshape(n_cells, n), new_digests
 
 
-def _fingerprints(ids: np.ndarray, digests: np.ndarray) -> list[str]:
-    """md5(str(sorted(vertex hexes))) for every row of ids."""
+def _fingerprints(ids: np.ndarray, digests: np.ndarray) -> np.ndarray:
+    """(N,) S32 md5(str(sorted(vertex hexes))) for every row of ids."""
     n_cells, n = ids.shape
     order = _sorted_order(digests)
     rank = np.empty(len(digests), dtype=np.int64)
@@ -182,8 +184,7 @@ def _fingerprints(ids: np.ndarray, digests: np.ndarray) -> list[str]:
             parts.append(np.broadcast_to(np.frombuffer(b"', '", np.uint8), (n_cells, 4)))
         parts.append(sorted_hex[:, v])
     parts.append(np.broadcast_to(np.frombuffer(b"']", np.uint8), (n_cells, 2)))
-    hexes = _hex(_digest_rows(np.concatenate(parts, axis=1)))
-    return [h.decode() for h in hexes.view("S32").ravel()]
+    return _hex(_digest_rows(np.concatenate(parts, axis=1))).view("S32").ravel()
 
 
 def wl_fingerprints(adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -194,7 +195,8 @@ def wl_fingerprints(adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return _mix(_mix(state).sum(axis=1, dtype=np.uint64) + np.uint64(adj.shape[1]))
 
 
-def _hash_same_size(adj: np.ndarray, labels: np.ndarray) -> list[str]:
+def _digest_cells(adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N,) S32 hashes of distinct same-size cells; one md5 per distinct vertex state."""
     ids, digests = _first_digests(adj, labels)
     state = _initial_state(adj, labels)
     for _ in range(adj.shape[1]):
@@ -203,39 +205,56 @@ def _hash_same_size(adj: np.ndarray, labels: np.ndarray) -> list[str]:
     return _fingerprints(ids, digests)
 
 
+def _in_chunks(function, adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """function(adj, labels) applied to cache-sized slices of the cells, results concatenated."""
+    slices = [slice(i, i + _CHUNK_CELLS) for i in range(0, len(adj), _CHUNK_CELLS)]
+    return np.concatenate([function(adj[s], labels[s]) for s in slices])
+
+
+def _hash_same_size(adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N,) S32 hashes of same-size cells; md5 work only for the distinct ones."""
+    fingerprints = _in_chunks(wl_fingerprints, adj, labels)
+    _, first, inverse = np.unique(fingerprints, return_index=True, return_inverse=True)
+    return _in_chunks(_digest_cells, adj[first], labels[first])[inverse]
+
+
+def _invariant_groups(adj: np.ndarray, labels: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Split rows into groups by a relabelling-invariant key: equal cells share a group."""
+    key = _mix(_initial_state(adj, labels)).sum(axis=1, dtype=np.uint64) % np.uint64(n_groups)
+    groups = [np.flatnonzero(key == g) for g in range(n_groups)]
+    return [group for group in groups if len(group)]
+
+
 def hash_many(matrices: np.ndarray, labels: np.ndarray, processes: int | None = None) -> np.ndarray:
     """NB101 hashes of many pruned cells in padded form.
 
     matrices: (N, 7, 7) 0/1 with a cell of n vertices in the top-left n x n block;
     labels: (N, 7) ints, `PAD_LABEL` after the output vertex. Returns an (N,) array of str.
-    Cells are de-duplicated by their 64-bit refinement first; the md5 work on the distinct ones is
-    split over `processes` worker processes (default: all CPUs) when there are many.
+    Cells are de-duplicated by their 64-bit refinement first, so each distinct cell is digested
+    once. With many cells the work is split over `processes` worker processes (default: all CPUs)
+    by a relabelling-invariant key, so no two workers ever digest the same cell.
     """
     matrices = np.asarray(matrices, dtype=np.uint8)
     labels = np.asarray(labels, dtype=np.int64)
     sizes = (labels != PAD_LABEL).sum(axis=1)
-    jobs: list[tuple[np.ndarray, np.ndarray]] = []
-    placements: list[tuple[np.ndarray, np.ndarray, int]] = []
     processes = processes or os.cpu_count() or 1
+    n_groups = processes if len(labels) >= _PARALLEL_MIN_CELLS else 1
+    jobs: list[tuple[np.ndarray, np.ndarray]] = []
+    placements: list[np.ndarray] = []
     for n in np.unique(sizes):
         rows = np.flatnonzero(sizes == n)
         adj = np.ascontiguousarray(matrices[rows, :n, :n])
         lab = labels[rows, :n]
-        _, first, inverse = np.unique(wl_fingerprints(adj, lab), return_index=True, return_inverse=True)
-        n_chunks = processes if len(first) >= _PARALLEL_MIN_CELLS else 1
-        for chunk in np.array_split(np.arange(len(first)), n_chunks):
-            jobs.append((adj[first[chunk]], lab[first[chunk]]))
-        placements.append((rows, inverse, n_chunks))
-    if processes > 1 and sum(len(a) for a, _ in jobs) >= _PARALLEL_MIN_CELLS:
+        for group in _invariant_groups(adj, lab, n_groups):
+            jobs.append((adj[group], lab[group]))
+            placements.append(rows[group])
+    if n_groups > 1:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
             results = list(pool.map(_hash_same_size, *zip(*jobs)))
     else:
         results = [_hash_same_size(adj, lab) for adj, lab in jobs]
-    out = np.empty(len(labels), dtype=object)
-    position = 0
-    for rows, inverse, n_chunks in placements:
-        unique_hashes = np.array(sum(results[position : position + n_chunks], []), dtype=object)
-        out[rows] = unique_hashes[inverse]
-        position += n_chunks
+    out = np.empty(len(labels), dtype="S32")
+    for rows, hashes in zip(placements, results):
+        out[rows] = hashes
     return out.astype(str)
