@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -25,7 +25,7 @@ from .constants import PAD_LABEL
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _PIPE = np.frombuffer(b"|", dtype=np.uint8)
-#: Below this many distinct cells, worker processes cost more than they save.
+#: Below this many cells, worker processes cost more than they save.
 _PARALLEL_MIN_CELLS = 20_000
 #: Cells per vectorised pass: small enough for the working arrays to stay in the CPU caches.
 _CHUNK_CELLS = 4_000
@@ -205,7 +205,9 @@ def _digest_cells(adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return _fingerprints(ids, digests)
 
 
-def _in_chunks(function, adj: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _in_chunks(
+    function: Callable[[np.ndarray, np.ndarray], np.ndarray], adj: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
     """function(adj, labels) applied to cache-sized slices of the cells, results concatenated."""
     slices = [slice(i, i + _CHUNK_CELLS) for i in range(0, len(adj), _CHUNK_CELLS)]
     return np.concatenate([function(adj[s], labels[s]) for s in slices])
