@@ -31,6 +31,14 @@ def _subset_cells(nb101_subset):
         yield Cell(matrix, names), key
 
 
+def _padded_arrays(cells: list[Cell]) -> tuple[np.ndarray, np.ndarray]:
+    matrices = np.zeros((len(cells), 7, 7), dtype=np.uint8)
+    labels = np.full((len(cells), 7), PAD_LABEL)
+    for i, cell in enumerate(cells):
+        matrices[i], labels[i] = cell.padded()
+    return matrices, labels
+
+
 def test_eo_walk_hashes_reproduced(eo_data):
     steps = _walk_steps(eo_data)
     assert len(steps) == 450
@@ -45,10 +53,7 @@ def test_nb101_subset_hashes_reproduced(nb101_subset):
 
 def test_hash_many_matches_single_hash(eo_data):
     cells = [Cell.from_spec(s) for s in _walk_steps(eo_data)]
-    matrices = np.zeros((len(cells), 7, 7), dtype=np.uint8)
-    labels = np.full((len(cells), 7), PAD_LABEL)
-    for i, cell in enumerate(cells):
-        matrices[i], labels[i] = cell.padded()
+    matrices, labels = _padded_arrays(cells)
     expected = [nb101_hash(c.matrix, c.labels) for c in cells]
     assert hash_many(matrices, labels, processes=1).tolist() == expected
 
@@ -138,9 +143,6 @@ def test_hash_many_parallel_chunked_path_matches_single_hash(monkeypatch):
     rng = np.random.default_rng(7)
     cells = [Cell.random(rng) for _ in range(12_000)]
     cells += cells[:9_000]  # repeats, which must not change any hash
-    matrices = np.zeros((len(cells), 7, 7), dtype=np.uint8)
-    labels = np.full((len(cells), 7), PAD_LABEL)
-    for i, cell in enumerate(cells):
-        matrices[i], labels[i] = cell.padded()
+    matrices, labels = _padded_arrays(cells)
     expected = [nb101_hash(c.matrix, c.labels) for c in cells]
     assert hash_many(matrices, labels, processes=2).tolist() == expected
