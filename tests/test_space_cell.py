@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 
 from eo_naslib import Cell, InvalidCellError
-from eo_naslib.space import OPS, nb101_hash
+from eo_naslib.space import OPS, hash_many, hashing, nb101_hash
 from eo_naslib.space.constants import PAD_LABEL
-from eo_naslib.space import hashing
-from eo_naslib.space.hashing import hash_many
 
 C3, C1, MP = OPS
 INTERIOR_NAMES = {0: C3, 1: C1, 2: MP}
