@@ -1,0 +1,181 @@
+"""The one way eo_naslib writes files, plus JSON conversion and safe YAML loading.
+
+Writers put bytes in a unique temporary file beside the target, flush and fsync it, and rename it
+over the target (atomic on POSIX): a reader sees the old file or the new one, never a mix, and a
+killed writer leaves at most a `.tmp-*` file that nothing reads. `lock(path)` serialises writers of
+one directory across processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from filelock import FileLock, Timeout
+
+from .errors import ConfigError, DataFileError
+
+#: prefix of the temporary files writers leave behind when killed (ignored by readers)
+TMP_PREFIX = ".tmp-"
+#: the largest YAML document `load_yaml` accepts
+MAX_YAML_BYTES = 1 << 20
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+# ---------------------------------------------------------------------------------------- writing
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically (temp file + fsync + rename); returns the path."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + target.name + ".", dir=target.parent)
+    except OSError as exc:
+        raise DataFileError(f"cannot write {target}: {exc.strerror or exc}; choose a writable location") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise DataFileError(f"cannot write {target}: {exc.strerror or exc}; free space or fix permissions") from None
+        raise
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Path:
+    """Serialise `obj` (numpy values converted, see `to_jsonable`) first, then write it atomically."""
+    return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=indent) + "\n")
+
+
+def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Save one numpy array atomically in `.npy` format."""
+    buffer = BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+@contextlib.contextmanager
+def lock(directory: str | os.PathLike, timeout: float = -1) -> Iterator[None]:
+    """Hold the writers' lock of `directory` (a `.lock` file in it), across processes."""
+    folder = Path(directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataFileError(f"cannot create {folder}: {exc.strerror or exc}; choose a writable location") from None
+    try:
+        with FileLock(str(folder / ".lock"), timeout=timeout):
+            yield
+    except Timeout:
+        raise DataFileError(f"{folder} is locked by another eo-naslib process; wait for it or remove {folder / '.lock'}") from None
+
+
+def check_writable(directory: str | os.PathLike) -> Path:
+    """Create `directory` if needed and check a file can be written there, before long work starts."""
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise DataFileError(f"{folder} is a file, not a directory; give a directory path")
+    atomic_write_bytes(folder / (TMP_PREFIX + "probe"), b"")
+    (folder / (TMP_PREFIX + "probe")).unlink()
+    return folder
+
+
+def safe_child(root: str | os.PathLike, name: str) -> Path:
+    """`root / name` for a user-given `name` that must be a plain slug (no separators, no `..`)."""
+    if not isinstance(name, str) or not _SLUG.match(name) or name in (".", ".."):
+        raise ConfigError(
+            f"name {name!r} cannot be used as a file name; use letters, digits, '_', '-' and '.' only"
+        )
+    return Path(root) / name
+
+
+# ---------------------------------------------------------------------------------------- reading
+def read_json(path: str | os.PathLike) -> Any:
+    """Parse a JSON file; a missing, unreadable or malformed file raises `DataFileError`."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError(f"{path} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a directory; give the JSON file inside it") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(f"{path} is not valid UTF-8 JSON ({exc}); restore or re-create it") from None
+    except OSError as exc:
+        raise DataFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors/aliases (no 'billion laughs' documents)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConfigError(f"YAML aliases ('*{event.anchor}') are not allowed; write the value out")
+        return super().compose_node(parent, index)
+
+
+def load_yaml(source: str | os.PathLike, text: str | None = None) -> Any:
+    """Parse a YAML file (or `text`, named `source` in errors) safely: no tags, aliases or huge documents."""
+    if text is None:
+        path = Path(source)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist; check the path") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path} is a directory; give a YAML file") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        if len(raw) > MAX_YAML_BYTES:
+            raise ConfigError(f"config {path} is {len(raw)} bytes; configs are limited to {MAX_YAML_BYTES}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"config {path} is not UTF-8 text") from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {source} is not valid YAML: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------- JSON
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types from numpy scalars/arrays, tuples, Paths and dataclass-like `to_dict()` objects.
+
+    Non-finite floats become None (JSON has no NaN).
+    """
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return to_jsonable(obj.to_dict())
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
