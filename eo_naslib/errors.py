@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 
 class EONASLibError(Exception):
     """Base class of every error eo_naslib raises on purpose."""
@@ -31,3 +34,26 @@ class DataFileError(EONASLibError, OSError):
 
 class ConfigError(EONASLibError, ValueError):
     """An experiment configuration has a bad key or value."""
+
+
+def positive_int(value: object, name: str) -> int:
+    """`value` as an int if it is a positive integer (not a bool or float), else a `ConfigError`."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):  # ints and numpy ints only
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    number = int(value.__index__())
+    if number < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return number
+
+
+def report_errors(action: Callable[[], int | None], program: str = "eo-naslib") -> int:
+    """Run a command's `action`: our errors and OS errors become one line on stderr and exit 2,
+    an interrupt exit 130; other exceptions are bugs and keep their traceback."""
+    try:
+        return int(action() or 0)
+    except (EONASLibError, OSError) as exc:
+        print(f"{program}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted", file=sys.stderr)
+        return 130

@@ -9,6 +9,7 @@ one directory across processes.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -29,6 +30,8 @@ from .errors import ConfigError, DataFileError
 TMP_PREFIX = ".tmp-"
 #: the largest YAML document `load_yaml` accepts
 MAX_YAML_BYTES = 1 << 20
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -42,6 +45,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     except OSError as exc:
         raise DataFileError(f"cannot write {target}: {exc.strerror or exc}; choose a writable location") from None
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -80,11 +84,17 @@ def lock(directory: str | os.PathLike, timeout: float = -1) -> Iterator[None]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataFileError(f"cannot create {folder}: {exc.strerror or exc}; choose a writable location") from None
+    file_lock = FileLock(str(folder / ".lock"))
     try:
-        with FileLock(str(folder / ".lock"), timeout=timeout):
-            yield
+        file_lock.acquire(timeout=timeout)
     except Timeout:
         raise DataFileError(f"{folder} is locked by another eo-naslib process; wait for it or remove {folder / '.lock'}") from None
+    except OSError as exc:
+        raise DataFileError(f"cannot lock {folder}: {exc.strerror or exc}; choose a writable location") from None
+    try:
+        yield
+    finally:
+        file_lock.release()
 
 
 def check_writable(directory: str | os.PathLike) -> Path:
@@ -179,3 +189,40 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     return obj
+
+
+def load_config(path: str | os.PathLike) -> dict[str, Any]:
+    """A YAML config file that must hold a mapping of keys (see `load_yaml`)."""
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def save_figure(figure: Any, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Render a matplotlib figure to PNG (or the format `path` names) and write it atomically."""
+    buffer = BytesIO()
+    figure.savefig(buffer, dpi=dpi, format=Path(path).suffix.lstrip(".") or "png")
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+# ---------------------------------------------------------------------------------------- fingerprints
+def fingerprint(settings: Any) -> str:
+    """sha256 of the canonical JSON of `settings` (key order and numpy types do not matter)."""
+    canonical = json.dumps(to_jsonable(settings), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested settings mappings."""
+    old, new = to_jsonable(old), to_jsonable(new)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return [] if old == new else [prefix or "(value)"]
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if key not in old or key not in new:
+            changed.append(name)
+        else:
+            changed.extend(changed_keys(old[key], new[key], name))
+    return changed

@@ -1,34 +1,73 @@
-"""Bridge from eo_naslib into an installed NASLib (github automl/NASLib; Python 3.7-3.9).
+"""Bridge from eo_naslib into an installed NASLib (github automl/NASLib, Develop).
 
 `register()` makes, inside NASLib:
-- search space ``eo_nasbench101``: our NB101 space answering NASLib's `Metric` for datasets
-  ``cifar10``, ``so2sat_lcz42_micro`` and ``so2sat_lcz42_macro``;
-- `get_dataset_api` route for that space (NASLib's own spaces keep NASLib's route);
-- our optimizers (``eo_rs``, ``eo_re``, ``eo_ls``, ``eo_pls``...) as NASLib `MetaOptimizer`s, so
-  NASLib's Trainer runs them, while NASLib's stock optimizers (rs, re, ls, bananas, npenas) run
-  on the EO space unchanged.
-Without NASLib, `register()` does nothing and says why. Our core never imports NASLib.
+- search space ``eo_nasbench101`` (`EONasBench101SearchSpace`): our NB101 space answering NASLib's
+  `Metric` (NaN for a metric the benchmark lacks, listed once) for datasets ``cifar10``,
+  ``so2sat_lcz42_micro`` and ``so2sat_lcz42_macro``, with NASLib's exact encodings and specs;
+  visible through `naslib.search_spaces.supported_search_spaces` and `get_search_space`;
+- a `get_dataset_api` route for that space (and, with ``replace_nasbench101=True``, for NASLib's
+  *stock* ``nasbench101`` space, whose own code then reads our data through the ``api`` /
+  ``nb101_data`` objects it expects), patched in `naslib.utils`, `naslib.utils.get_dataset_api`
+  and every loaded module that imported the function;
+- our optimizers (``eo_rs``, ``eo_re``, ``eo_ls``, ``eo_pls``...) as NASLib `MetaOptimizer`s.
+NASLib's stock optimizers (rs, re, ls, bananas, npenas, bp) and predictors run on both spaces.
+`run(config)` is NASLib's bbo runner flow (Trainer, errors.json, log.log) for every optimizer and
+space here, with a per-epoch ``measured`` flag in errors.json. See docs/naslib_bridge.md.
 
-Usage (from a checkout): ``PYTHONPATH=plugins python -c "import naslib_bridge; naslib_bridge.register()"``
-then NASLib's Trainer with `register()["optimizers"]["eo_re"](config)` and the space
-``EONasBench101SearchSpace()``.
+`register()` returns what it registered or raises `NaslibUnavailable` (an ImportError) with one
+message naming what failed to import and what to do. Our core never imports NASLib.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import logging
+import math
+import os
+import sys
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, Optional
 
+import numpy as np
+
+try:  # NASLib needs torch; without it the bridge space is a plain object (tests without NASLib)
+    import torch
+
+    MODULE_BASES: tuple[type, ...] = (torch.nn.Module,)
+except ImportError:  # pragma: no cover - torch is present wherever NASLib is
+    torch = None
+    MODULE_BASES = ()
+
+from eo_naslib.errors import ConfigError
 from eo_naslib.naslib_compat import DiscreteOptimizer, Metric, NasBench101SearchSpace
 from eo_naslib.naslib_compat import get_dataset_api as eo_get_dataset_api
 from eo_naslib.naslib_compat.dataset_api import DATASETS
+from eo_naslib.naslib_compat.metric import as_metric, to_metric_name
 from eo_naslib.search import OPTIMIZERS
 
 SEARCH_SPACE_NAME = "eo_nasbench101"
 OPTIMIZER_PREFIX = "eo_"
+#: NASLib's discrete optimizers (optimizers/discrete), by runner name and class name
+NASLIB_OPTIMIZERS = {"rs": "RandomSearch", "re": "RegularizedEvolution", "ls": "LocalSearch",
+                     "bananas": "Bananas", "npenas": "Npenas", "bp": "BasePredictor"}
+INSTALL_HINT = (
+    "install NASLib from source beside eo-naslib (docs/naslib_bridge.md: git clone "
+    "https://github.com/automl/NASLib; put its folder on PYTHONPATH or `pip install -e . --no-deps`; "
+    "pip install fvcore yacs ConfigSpace networkx torchvision pytorch-msssim scikit-image "
+    "transforms3d nasbench-pytorch pybnn pyro-ppl grakel tensorwatch lightgbm ngboost emcee)"
+)
+SHIM_HINT = (
+    "NASLib's code targets Python 3.7-3.9; on Python >= 3.10 alias the removed "
+    "collections.Iterable/Mapping/... from collections.abc before importing it "
+    "(docs/naslib_bridge.md, 'interpreter shims')"
+)
+logger = logging.getLogger(__name__)
+
+
+class NaslibUnavailable(ImportError):
+    """NASLib (or a module it needs) cannot be imported; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -40,14 +79,50 @@ class NaslibFeatures:
     adapt_takes_dataset: bool  # MetaOptimizer.adapt_search_space(search_space, dataset, ...)
 
 
-def import_naslib() -> ModuleType | None:
+@dataclass
+class Naslib:
+    """The NASLib modules the bridge uses."""
+
+    metaclasses: ModuleType
+    search_spaces: ModuleType
+    utils: ModuleType
+    dataset_api_module: ModuleType
+    query_metrics: ModuleType
+    nb101_graph: ModuleType
+    optimizers: ModuleType
+    trainer: ModuleType
+    torch: ModuleType
+
+
+def unavailable_reason() -> Optional[str]:
+    """None when NASLib imports here, else the one-line reason and fix (for callers that only probe)."""
     try:
-        return importlib.import_module("naslib")
-    except ImportError:
-        return None
+        import_naslib()
+    except NaslibUnavailable as exc:
+        return str(exc)
+    return None
 
 
-def detect_features(meta_optimizer: type, search_spaces: ModuleType | None, has_encodings_module: bool) -> NaslibFeatures:
+def import_naslib() -> Naslib:
+    """Import the NASLib modules the bridge needs, or raise `NaslibUnavailable` saying why."""
+    names = ("naslib.optimizers.core.metaclasses", "naslib.search_spaces", "naslib.utils",
+             "naslib.utils.get_dataset_api", "naslib.search_spaces.core.query_metrics",
+             "naslib.search_spaces.nasbench101.graph", "naslib.optimizers", "naslib.defaults.trainer", "torch")
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError as exc:
+            missing = getattr(exc, "name", None)
+            if missing == "naslib" or (missing is None and "naslib" not in sys.modules and name.startswith("naslib")):
+                raise NaslibUnavailable(f"NASLib is not importable here ({exc}); {INSTALL_HINT}") from exc
+            if "from 'collections'" in str(exc):
+                raise NaslibUnavailable(f"NASLib failed to import on Python {sys.version_info.major}.{sys.version_info.minor}: {exc}; {SHIM_HINT}") from exc
+            raise NaslibUnavailable(f"NASLib is installed but importing {name} failed: {exc}; {INSTALL_HINT}") from exc
+    return Naslib(*modules)
+
+
+def detect_features(meta_optimizer: type, search_spaces: Optional[ModuleType], has_encodings_module: bool) -> NaslibFeatures:
     """Feature detection as the interface doc prescribes (versions are both 0.1.0)."""
     adapt = inspect.signature(meta_optimizer.adapt_search_space)
     takes_dataset = "dataset" in adapt.parameters
@@ -66,42 +141,67 @@ def to_naslib_metric(metric: Metric, naslib_metric_enum: Any) -> Any:
 
 def from_naslib_metric(metric: Any) -> Metric:
     """Our `Metric` for a member of NASLib's enum (or ours), matched by name."""
-    return Metric[getattr(metric, "name", str(metric))]
+    return as_metric(metric)
 
 
-class EONasBench101SearchSpace(NasBench101SearchSpace):
-    """Our space as NASLib's optimizers see it: NASLib `Metric` accepted, 7-vertex specs."""
+def _module_neighbour(arch: Any) -> Any:
+    """NASLib keeps neighbours in `nn.ModuleList`s, so each is an `nn.Module` with `.arch`."""
+    module = torch.nn.Module()
+    module.arch = arch
+    return module
+
+
+class EONasBench101SearchSpace(NasBench101SearchSpace, *MODULE_BASES):
+    """Our space as NASLib's optimizers see it: an `nn.Module` like NASLib's Graphs (its tree
+    predictors encode only `nn.Module`s), NASLib `Metric` accepted, neighbours as nn.Modules."""
 
     space_name = SEARCH_SPACE_NAME
 
-    def query(self, metric: Any, dataset: str | None = None, path: str | None = None, epoch: int | None = -1,
-              full_lc: bool = False, dataset_api: dict[str, Any] | None = None) -> Any:
-        return super().query(from_naslib_metric(metric), dataset, path, epoch, full_lc, dataset_api)
+    def __init__(self, n_classes: int = 10) -> None:
+        if MODULE_BASES:
+            torch.nn.Module.__init__(self)
+        NasBench101SearchSpace.__init__(self, n_classes)
 
-    def clone(self) -> EONasBench101SearchSpace:
-        clone = EONasBench101SearchSpace(self.num_classes)
-        clone.spec = self.spec
-        return clone
+    def neighbour(self, arch: NasBench101SearchSpace) -> Any:
+        return _module_neighbour(arch)
+
+    def query(self, metric: Any, dataset: Optional[str] = None, path: Optional[str] = None, epoch: Optional[int] = -1,
+              full_lc: bool = False, dataset_api: Optional[dict] = None) -> Any:
+        tracker = (dataset_api or {}).get("nb101_data")
+        if tracker is not None and self.spec is not None:
+            tracker.last_cell = self.spec
+        return super().query(metric, dataset, path, epoch, full_lc, dataset_api)
+
+
+def _nan(value: Any) -> Any:
+    return math.nan if value is None else value
 
 
 def _naslib_optimizer_class(name: str, meta_optimizer: type) -> type:
     """A NASLib `MetaOptimizer` subclass that runs our optimizer `name` (config.search keys)."""
-    import torch
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self: Any, config: Any) -> None:
         meta_optimizer.__init__(self)
-        self._eo = DiscreteOptimizer(name, config.dataset, dict(config.search), int(config.search.seed))  # CfgNode is a dict
+        search = {k: v for k, v in dict(config.search).items() if k in OPTIMIZERS[name].defaults or k in ("epochs", "fidelity", "objectives")}
+        self._eo = DiscreteOptimizer(name, config.dataset, search, int(config.search.seed))  # CfgNode is a dict
 
-    def adapt_search_space(self, search_space: Any, *args: Any, dataset_api: Any = None, **kwargs: Any) -> None:
+    def adapt_search_space(self: Any, search_space: Any, *args: Any, dataset_api: Any = None, **kwargs: Any) -> None:
         space = search_space if isinstance(search_space, NasBench101SearchSpace) else EONasBench101SearchSpace()
         self._eo.adapt_search_space(space, dataset_api=dataset_api or eo_get_dataset_api("nasbench101", self._eo.dataset))
+
+    def train_statistics(self: Any, report_incumbent: bool = True) -> tuple:
+        eo = self._eo
+        data = eo.dataset_api.get("nb101_data")
+        if data is not None:  # what record_measured reads
+            data.last_cell = eo.evaluator.space.cell(eo.row_at(eo._epoch, report_incumbent))
+        return tuple(_nan(v) for v in eo.train_statistics(report_incumbent))  # NASLib formats them
 
     attributes = {
         "using_step_function": False,
         "__init__": __init__,
         "adapt_search_space": adapt_search_space,
         "new_epoch": lambda self, epoch: self._eo.new_epoch(epoch),
-        "train_statistics": lambda self, report_incumbent=True: self._eo.train_statistics(report_incumbent),
+        "train_statistics": train_statistics,
         "test_statistics": lambda self: self._eo.test_statistics(),
         "get_final_architecture": lambda self: self._eo.get_final_architecture(),
         "get_op_optimizer": lambda self: None,
@@ -112,34 +212,215 @@ def _naslib_optimizer_class(name: str, meta_optimizer: type) -> type:
     return type(f"EO{name.upper()}Optimizer", (meta_optimizer,), attributes)
 
 
+# ---------------------------------------------------------------------------------- patching
+_ORIGINALS: dict[str, Any] = {}
+
+
+def _patch_everywhere(name: str, original: Any, replacement: Any) -> int:
+    """Set attribute `name` to `replacement` on every loaded module holding `original`."""
+    patched = 0
+    for module in list(sys.modules.values()):
+        if module is not None and getattr(module, name, None) is original:
+            setattr(module, name, replacement)
+            patched += 1
+    return patched
+
+
+def _stock_query_accepting_our_datasets(stock_query: Callable) -> Callable:
+    """NASLib's stock NB101 `query` asserts dataset in {cifar10, None}; the dataset_api already
+    names the data, so our dataset names are passed on as None."""
+
+    def query(self: Any, metric: Any, dataset: Optional[str] = "cifar10", *args: Any, **kwargs: Any) -> Any:
+        return stock_query(self, metric, None if dataset in DATASETS else dataset, *args, **kwargs)
+
+    query.__wrapped__ = stock_query
+    return query
+
+
+def count_parameters_in_MB(model: Any) -> float:
+    """NASLib's `utils.count_parameters_in_MB` (millions of parameters, auxiliary heads excluded)
+    without `np.sum(generator)`, which NumPy >= 2 refuses."""
+    return sum(int(np.prod(v.size())) for name, v in model.named_parameters() if "auxiliary" not in name) / 1e6
+
+
+def _numpy2_fixes(nl: Naslib) -> None:
+    """NASLib calls `np.sum` on a generator in `count_parameters_in_MB` (every Trainer and every
+    optimizer's `get_model_size`); under NumPy >= 2 that raises TypeError, so the function is
+    replaced by the equivalent above wherever it was imported."""
+    original = _ORIGINALS.setdefault("count_parameters_in_MB", getattr(nl.utils, "count_parameters_in_MB", None))
+    if original is not None and int(np.__version__.split(".")[0]) >= 2:
+        _patch_everywhere("count_parameters_in_MB", original, count_parameters_in_MB)
+
+
 def register(replace_nasbench101: bool = False) -> dict[str, Any]:
-    """Register our space, dataset API and optimizers in NASLib; returns what was registered."""
-    naslib = import_naslib()
-    if naslib is None:
-        print("naslib_bridge: NASLib is not importable here; nothing registered (install NASLib on Python 3.7-3.9).")
-        return {}
-    metaclasses = importlib.import_module("naslib.optimizers.core.metaclasses")
-    search_spaces = importlib.import_module("naslib.search_spaces")
+    """Register our space, dataset API and optimizers in NASLib; returns what was registered.
+
+    Raises `NaslibUnavailable` (one message: what failed to import and what to do)."""
+    nl = import_naslib()
     try:
         importlib.import_module("naslib.utils.encodings")
         has_encodings = True
     except ImportError:
         has_encodings = False
-    features = detect_features(metaclasses.MetaOptimizer, search_spaces, has_encodings)
-
+    features = detect_features(nl.metaclasses.MetaOptimizer, nl.search_spaces, has_encodings)
     names = [SEARCH_SPACE_NAME] + (["nasbench101"] if replace_nasbench101 else [])
+
     if features.has_supported_search_spaces:
-        for space_name in names:
-            search_spaces.supported_search_spaces[space_name] = EONasBench101SearchSpace
+        nl.search_spaces.supported_search_spaces[SEARCH_SPACE_NAME] = EONasBench101SearchSpace
+    original_get_search_space = _ORIGINALS.setdefault("get_search_space", getattr(nl.search_spaces, "get_search_space", None))
+    if original_get_search_space is not None:
+        def get_search_space(name: str, dataset: str) -> Any:
+            if name.lower() == SEARCH_SPACE_NAME:
+                return EONasBench101SearchSpace()
+            return original_get_search_space(name, dataset)
 
-    utils = importlib.import_module("naslib.utils")
-    original = utils.get_dataset_api
+        _patch_everywhere("get_search_space", getattr(nl.search_spaces, "get_search_space"), get_search_space)
 
-    def get_dataset_api(search_space: str | None = None, dataset: str | None = None) -> Any:
-        if search_space in names and dataset in DATASETS:
-            return eo_get_dataset_api("nasbench101", dataset)
-        return original(search_space=search_space, dataset=dataset)
+    original_get_dataset_api = _ORIGINALS.setdefault("get_dataset_api", nl.dataset_api_module.get_dataset_api)
 
-    utils.get_dataset_api = get_dataset_api
-    optimizers = {f"{OPTIMIZER_PREFIX}{n}": _naslib_optimizer_class(n, metaclasses.MetaOptimizer) for n in OPTIMIZERS}
+    def get_dataset_api(search_space: Optional[str] = None, dataset: Optional[str] = None) -> Any:
+        if search_space in names and (dataset in DATASETS or search_space == SEARCH_SPACE_NAME):
+            return eo_get_dataset_api("nasbench101", dataset or "cifar10", os.environ.get("EO_NASLIB_DATA"))
+        return original_get_dataset_api(search_space=search_space, dataset=dataset)
+
+    current = nl.dataset_api_module.get_dataset_api
+    _patch_everywhere("get_dataset_api", current, get_dataset_api)
+    nl.dataset_api_module.get_dataset_api = get_dataset_api
+
+    original_zc = _ORIGINALS.setdefault("get_zc_benchmark_api", getattr(nl.dataset_api_module, "get_zc_benchmark_api", None))
+    if original_zc is not None:
+        def get_zc_benchmark_api(search_space: str, dataset: str) -> Any:
+            """Our data has no zero-cost scores: an empty table (NASLib's bbo runner loads it
+            whenever `search.use_zc_api` exists, and raises AttributeError when it does not)."""
+            if search_space in names and (dataset in DATASETS or search_space == SEARCH_SPACE_NAME):
+                return {}
+            return original_zc(search_space, dataset)
+
+        _patch_everywhere("get_zc_benchmark_api", nl.dataset_api_module.get_zc_benchmark_api, get_zc_benchmark_api)
+
+    _numpy2_fixes(nl)
+    stock = nl.nb101_graph.NasBench101SearchSpace
+    if replace_nasbench101 and not hasattr(stock.query, "__wrapped__"):
+        stock.query = _stock_query_accepting_our_datasets(stock.query)
+
+    optimizers = {f"{OPTIMIZER_PREFIX}{n}": _naslib_optimizer_class(n, nl.metaclasses.MetaOptimizer) for n in OPTIMIZERS}
     return {"features": features, "search_spaces": names, "optimizers": optimizers, "get_dataset_api": get_dataset_api}
+
+
+# ---------------------------------------------------------------------------------- runner
+def measured_flag(dataset_api: dict, metric: str) -> Optional[bool]:
+    """Whether the cell the optimizer last reported was measured (None if unknown)."""
+    data = dataset_api.get("nb101_data")
+    cell = getattr(data, "last_cell", None)
+    if cell is None:
+        return None
+    return bool(dataset_api["benchmark"].is_measured(cell.hash, metric))
+
+
+def record_measured(trainer: Any, dataset_api: dict) -> None:
+    """Make NASLib's Trainer write per epoch `measured` (was the reported cell measured, not a
+    surrogate prediction?) and `arch_hash` into errors.json, beside its own keys."""
+    optimizer = trainer.optimizer
+    statistics = optimizer.train_statistics
+    dataset = dataset_api["dataset"]
+    metric = to_metric_name(Metric.VAL_ACCURACY, DATASETS[dataset].macro)
+    trainer.search_trajectory["measured"] = []
+    trainer.search_trajectory["arch_hash"] = []
+
+    def train_statistics(report_incumbent: bool = True) -> Any:
+        data = dataset_api["nb101_data"]
+        data.last_cell = None
+        result = statistics(report_incumbent)
+        trainer.search_trajectory["measured"].append(measured_flag(dataset_api, metric))
+        cell = data.last_cell
+        trainer.search_trajectory["arch_hash"].append(None if cell is None else cell.hash)
+        return result
+
+    optimizer.train_statistics = train_statistics
+
+
+def make_optimizer(name: str, config: Any, registered: dict[str, Any], zc_api: Any = None) -> Any:
+    """A NASLib optimizer (rs, re, ls, bananas, npenas, bp) or one of ours (eo_*) for `config`."""
+    if name in registered["optimizers"]:
+        return registered["optimizers"][name](config)
+    if name not in NASLIB_OPTIMIZERS:
+        known = sorted(NASLIB_OPTIMIZERS) + sorted(registered["optimizers"])
+        raise KeyError(f"optimizer {name!r} is unknown; choose one of {known}")
+    cls = getattr(importlib.import_module("naslib.optimizers"), NASLIB_OPTIMIZERS[name])
+    params = inspect.signature(cls.__init__).parameters
+    return cls(config, zc_api=zc_api) if "zc_api" in params else cls(config)
+
+
+def make_search_space(name: str, dataset: str) -> Any:
+    """Our space for ``eo_nasbench101``; NASLib's stock class for its own names."""
+    if name == SEARCH_SPACE_NAME:
+        return EONasBench101SearchSpace()
+    space = importlib.import_module("naslib.search_spaces").get_search_space(name, dataset)
+    if name == "nasbench101":
+        space.instantiate_model = False  # tabular runs need no torch model (NASLib's bbo runner does the same with zc)
+    return space
+
+
+def restrict_to_measured(search_space: Any, optimizer: str) -> None:
+    """`search.measured_only: true`: NASLib's optimizers draw, mutate and step only among measured
+    cells of `eo_nasbench101` (a purely tabular comparison)."""
+    if not isinstance(search_space, NasBench101SearchSpace):
+        raise ConfigError("search.measured_only needs search_space eo_nasbench101; NASLib's stock nasbench101 draws from the whole space")
+    if optimizer.startswith(OPTIMIZER_PREFIX):
+        raise ConfigError(f"search.measured_only with {optimizer!r}: our optimizers do not restrict themselves to measured cells yet; use NASLib's rs, re, ls, bananas or npenas")
+    search_space.measured_only = True
+
+
+def run(config: Any, replace_nasbench101: bool = True, quiet: bool = False) -> Any:
+    """NASLib's bbo runner flow on a NASLib `CfgNode` config (from `get_config_from_args`):
+    log.log, Trainer(lightweight_output=True).search(report_incumbent=False), evaluate.
+    Returns the final architecture's test accuracy as NASLib's `Trainer.evaluate` does;
+    `quiet` keeps NASLib's console output to warnings (log.log still gets everything)."""
+    registered = register(replace_nasbench101=replace_nasbench101)
+    utils = importlib.import_module("naslib.utils")
+    trainer_module = importlib.import_module("naslib.defaults.trainer")
+    before = list(logging.getLogger("naslib").handlers)
+    naslib_logger = utils.setup_logger(os.path.join(config.save, "log.log"))
+    naslib_logger.setLevel(logging.INFO)
+    added = [h for h in naslib_logger.handlers if h not in before]
+    for handler in added:
+        if quiet and not isinstance(handler, logging.FileHandler):
+            handler.setLevel(logging.WARNING)
+    try:
+        utils.log_args(config)
+        dataset_api = utils.get_dataset_api(config.search_space, config.dataset)
+        utils.set_seed(config.seed)
+        search_space = make_search_space(config.search_space, config.dataset)
+        if bool(getattr(config.search, "measured_only", False)):
+            restrict_to_measured(search_space, config.optimizer)
+        optimizer = make_optimizer(config.optimizer, config, registered)
+        optimizer.adapt_search_space(search_space, dataset_api=dataset_api)
+        trainer = trainer_module.Trainer(optimizer, config, lightweight_output=True)
+        if isinstance(dataset_api, dict) and "benchmark" in dataset_api:
+            record_measured(trainer, dataset_api)
+        trainer.search(resume_from="", report_incumbent=False)
+        return trainer.evaluate(resume_from="", dataset_api=dataset_api)
+    finally:
+        for handler in added:  # a second run in this process logs once, into its own log.log
+            naslib_logger.removeHandler(handler)
+            handler.close()
+
+
+def main(argv: Optional[list] = None) -> int:
+    """``python plugins/naslib_bridge.py --config-file f.yaml [key value ...]``: NASLib's bbo
+    runner, with ``eo_nasbench101`` / our datasets / ``eo_*`` optimizers available."""
+    try:
+        import_naslib()
+    except NaslibUnavailable as exc:
+        print(f"naslib_bridge: {exc}", file=sys.stderr)
+        return 2
+    utils = importlib.import_module("naslib.utils")
+    sys.argv = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
+    config = utils.get_config_from_args(config_type="bbo-bs")
+    result = run(config)
+    print(f"final architecture {config.search_space}/{config.dataset}/{config.optimizer}: {result}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

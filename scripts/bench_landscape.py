@@ -1,7 +1,7 @@
 """Time the landscape hot paths on a full-space landscape; the last line printed is a JSON object.
 
 Targets (issue 6): exact local-optimum count over all 423,624 cells <= 60 s; 30 walks of 100
-steps <= 1 s; BILS with T=9, M=200 <= 60 s. The landscape is synthetic (tests/synthetic_benchmark.py)
+steps <= 1 s; BILS with T=9, M=200 <= 60 s. The landscape is synthetic (eo_naslib.testing)
 unless --benchmark names an installed one (surrogate-completed, so every cell has a value).
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
+from eo_naslib.benchmarks import load_benchmark
 from eo_naslib.landscape import from_benchmark, optima, walks
 from eo_naslib.space import all_cells
+from eo_naslib.testing import SyntheticBenchmark
 
 TARGETS_S = {"exact_local_optima": 60.0, "walks_30x100": 1.0, "bils_T9_M200": 60.0}
 
@@ -30,13 +30,8 @@ def main() -> None:
     start = time.perf_counter()
     space = all_cells()
     if args.benchmark:
-        from eo_naslib.benchmarks import load_benchmark
-
         benchmark = load_benchmark(args.benchmark, args.data_dir, surrogate=True)
     else:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from synthetic_benchmark import SyntheticBenchmark
-
         benchmark = SyntheticBenchmark(space, seed=0)
     land = from_benchmark(benchmark, args.metric, neighbourhood=args.neighbourhood, space=space)
     setup = time.perf_counter() - start

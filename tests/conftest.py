@@ -1,4 +1,10 @@
-"""Shared fixtures: the real data in ../shared (skipped with a reason when absent) and the space."""
+"""Shared fixtures: the real data from benchmarks_data/ (always present) and the space.
+
+`eo_data` / `nb101_subset` are plain (decompressed) copies of the bundled sources, so tests read
+them like the public files; `data_dir` holds both benchmarks built as `load_benchmark` builds them
+on first use. Only tests that compare benchmarks_data/ with the reference copies in ../shared/data
+need ../shared (`shared_data`), and skip when it is absent.
+"""
 
 from __future__ import annotations
 
@@ -7,56 +13,64 @@ from pathlib import Path
 
 import pytest
 
+from eo_naslib.benchmarks import load_benchmark
+from eo_naslib.benchmarks.formats.compressed import read_source
+from eo_naslib.benchmarks.install import build_bundled
+from eo_naslib.io import atomic_write_bytes
+from eo_naslib.space import all_cells
+
 REPO = Path(__file__).resolve().parents[1]
+BUNDLED = REPO / "benchmarks_data"
 SHARED_DATA = Path(os.environ.get("EO_NASLIB_SHARED", REPO.parent / "shared")) / "data"
-EO_DATA = SHARED_DATA / "eo_hwnas_so2sat"
-NB101_SUBSET = SHARED_DATA / "nb101_cifar10_subset"
 
 
-def require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real data not found at {path} (the ../shared folder is absent in this checkout)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def eo_data() -> Path:
-    return require(EO_DATA)
+def _plain_copy(folder: Path, target: Path) -> Path:
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            atomic_write_bytes(target / path.name.removesuffix(".gz"), read_source(path))
+    return target
 
 
 @pytest.fixture(scope="session")
-def nb101_subset() -> Path:
-    return require(NB101_SUBSET)
+def eo_data(tmp_path_factory) -> Path:
+    """The EO HW-NAS sources, decompressed from benchmarks_data/eo_hwnas_so2sat."""
+    return _plain_copy(BUNDLED / "eo_hwnas_so2sat", tmp_path_factory.mktemp("eo_hwnas_so2sat"))
+
+
+@pytest.fixture(scope="session")
+def nb101_subset(tmp_path_factory) -> Path:
+    """The NB101 CIFAR-10 subset, decompressed from benchmarks_data/nb101_cifar10_subset."""
+    return _plain_copy(BUNDLED / "nb101_cifar10_subset", tmp_path_factory.mktemp("nb101_cifar10_subset"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The reference copies in ../shared/data (skipped with a reason when absent)."""
+    if not SHARED_DATA.exists():
+        pytest.skip(f"reference data not found at {SHARED_DATA} (the ../shared folder is absent in this checkout)")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
 def space():
     """The whole enumerated space, from $EO_NASLIB_CACHE (CI sets it) or the user cache."""
-    from eo_naslib.space import all_cells
-
     return all_cells()
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory, eo_data, nb101_subset) -> Path:
-    """A data dir with both real benchmarks imported (surrogates fitted), once per session."""
-    from eo_naslib.benchmarks.install import install
-
+def data_dir(tmp_path_factory) -> Path:
+    """A data dir with both real benchmarks built from benchmarks_data/ (as on first use), once per session."""
     directory = tmp_path_factory.mktemp("eo_naslib_data")
-    install(eo_data, directory)
-    install(nb101_subset, directory)
+    build_bundled("so2sat", directory, progress=False)
+    build_bundled("cifar10", directory, progress=False)
     return directory
 
 
 @pytest.fixture(scope="session")
 def so2sat(data_dir):
-    from eo_naslib.benchmarks import load_benchmark
-
-    return load_benchmark("so2sat", data_dir)
+    return load_benchmark("so2sat", data_dir, build=False)
 
 
 @pytest.fixture(scope="session")
 def cifar10(data_dir):
-    from eo_naslib.benchmarks import load_benchmark
-
-    return load_benchmark("cifar10", data_dir)
+    return load_benchmark("cifar10", data_dir, build=False)

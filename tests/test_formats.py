@@ -17,6 +17,7 @@ from eo_naslib.benchmarks.formats.nasbench import (
     read_naslib_pickle,
     validate_layout,
 )
+from eo_naslib.benchmarks.formats.safe_pickle import safe_loads
 from eo_naslib.benchmarks.formats.tfrecord import crc32c, iter_records, mask_crc, write_records
 from eo_naslib.errors import DataFileError
 
@@ -137,7 +138,7 @@ def test_numpy_crc_long_spans_in_chunks(monkeypatch, length):
     data = np.frombuffer(os.urandom(length + 10), dtype=np.uint8)
     assert tfrecord._crc32c_long(data, 5, length) == tfrecord._crc32c_small(data[5:5 + length].tobytes())
     if tfrecord._LIBRARY_CRC is not None:
-        assert [tfrecord._LIBRARY_CRC(b) for b in buffers] == expected
+        assert tfrecord._LIBRARY_CRC(data[5:5 + length].tobytes()) == tfrecord._crc32c_long(data, 5, length)
 
 
 def test_mask_crc():
@@ -353,3 +354,37 @@ def test_naslib_pickle_bad_layout(tmp_path, bad, message):
 def test_validate_layout_names_source():
     with pytest.raises(DataFileError, match="^somewhere: expected a dict"):
         validate_layout(None, "somewhere")
+
+
+# --- size caps of the restricted unpickler --------------------------------------------------------
+
+class _Reduce:
+    """Pickles as `function(*arguments)`: lets a test write a hostile pickle by hand."""
+
+    def __init__(self, function, arguments):
+        self.function, self.arguments = function, arguments
+
+    def __reduce__(self):
+        return self.function, self.arguments
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        _Reduce(np.ndarray, ((10**6, 10**6), np.dtype("u1"))),
+        _Reduce(np._core.multiarray._reconstruct, (np.ndarray, (10**12,), b"b")),
+        _Reduce(np._core.multiarray._reconstruct, (np.ndarray, (-1,), b"b")),
+        _Reduce(np._core.numeric._frombuffer, (b"\0" * 8, np.dtype("u1"), (10**6, 10**6), "C")),
+        _Reduce(np._core.multiarray.scalar, (np.dtype("O"), b"x")),
+    ],
+    ids=["ndarray-call", "reconstruct-terabyte", "negative-shape", "frombuffer-terabyte", "object-scalar"],
+)
+def test_numpy_globals_cannot_ask_for_terabytes(hostile):
+    with pytest.raises(DataFileError, match="not a readable benchmark pickle"):
+        safe_loads(pickle.dumps(hostile, protocol=2))
+
+
+def test_plain_numpy_arrays_still_load():
+    array = np.arange(49, dtype=np.int64).reshape(7, 7)
+    for protocol in (2, 4, 5):
+        np.testing.assert_array_equal(safe_loads(pickle.dumps({"m": array}, protocol=protocol))["m"], array)

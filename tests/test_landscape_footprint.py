@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from eo_naslib.cli import main
+from eo_naslib.landscape import cli as landscape_cli
 from eo_naslib.errors import ConfigError, DataFileError, UnknownMetricError
 from eo_naslib.landscape import FootprintSettings, footprint, from_benchmark, load, optima, save
-from tests.synthetic_benchmark import SyntheticBenchmark
+from eo_naslib.testing import SyntheticBenchmark
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +96,7 @@ def test_bad_inputs_raise_our_errors(synthetic, space, tmp_path):
 
 
 def test_cli_footprint_and_compare(monkeypatch, synthetic, tmp_path, capsys):
-    from eo_naslib import benchmarks
-
-    monkeypatch.setattr(benchmarks, "load_benchmark", lambda name, data_dir=None, surrogate=True: synthetic)
+    monkeypatch.setattr(landscape_cli, "load_benchmark", lambda name, data_dir=None, surrogate=True: synthetic)
     out = tmp_path / "fp"
     args = [
         "footprint",

@@ -9,11 +9,12 @@ import pytest
 
 from eo_naslib import Cell, ConfigError, InvalidCellError
 from eo_naslib.cli import main as cli_main
+from eo_naslib.space import encode, neighbours
 from eo_naslib.naslib_compat import Metric, NasBench101SearchSpace, from_metric_name, run, to_metric_name
 from eo_naslib.naslib_compat import dataset_api as dataset_api_module
 from eo_naslib.naslib_compat.trainer import CHECKPOINT
 
-from .synthetic_benchmark import SyntheticBenchmark
+from eo_naslib.testing import SyntheticBenchmark
 
 NASLIB_METRIC_VALUES = {
     "RAW": 1, "ALL": 2, "TRAIN_ACCURACY": 3, "VAL_ACCURACY": 4, "TEST_ACCURACY": 5, "TRAIN_LOSS": 6,
@@ -59,8 +60,11 @@ def test_search_space_spec_forms_and_query(space, synthetic_api):
     assert ss.query(Metric.TRAIN_TIME, "cifar10", epoch=108, dataset_api=synthetic_api) == pytest.approx(
         synthetic_api["benchmark"].values("train_time_s")[row]
     )
-    assert ss.query(Metric.VAL_ACCURACY, "cifar10", full_lc=True, dataset_api=synthetic_api) == [percent]
-    assert ss.encode("adjacency_one_hot").tolist() == cell.encode("adjacency_one_hot").tolist()
+    curve = ss.query(Metric.VAL_ACCURACY, "cifar10", full_lc=True, dataset_api=synthetic_api)
+    assert curve == [percent] * 108  # one value per epoch up to the last fidelity
+    assert ss.query(Metric.VAL_ACCURACY, "cifar10", epoch=12, full_lc=True, dataset_api=synthetic_api) == [percent] * 12
+    assert cell.n_vertices == 7  # NASLib's adjacency one-hot equals ours on 7-vertex cells
+    assert ss.encode("adjacency_one_hot") == encode(cell, "adjacency_one_hot").tolist()
 
 
 def test_search_space_naslib_tuple_and_moves(synthetic_api):
@@ -74,7 +78,7 @@ def test_search_space_naslib_tuple_and_moves(synthetic_api):
     child = NasBench101SearchSpace()
     child.mutate(ss)
     assert child.get_hash() != ss.get_hash()
-    assert {n.arch.get_hash() for n in ss.get_nbhd()} == {c.hash for c in ss.spec.neighbours("edit")}
+    assert {n.arch.get_hash() for n in ss.get_nbhd()} == {c.hash for c in neighbours(ss.spec, "edit")}
 
 
 def test_invalid_spec_raises_instead_of_minus_one():
@@ -113,10 +117,16 @@ def test_runs_are_reproducible_and_write_naslib_files(tmp_path, synthetic_api, o
     assert len({t["hash"] for t in trajectory}) == len(trajectory) == 60  # distinct cells
     config, errors = json.loads((summary_dir(first) / "errors.json").read_text())
     assert config["optimizer"] == optimizer
-    assert set(errors) == {"train_acc", "valid_acc", "test_acc", "runtime", "train_time", "params"}
-    assert len(errors["valid_acc"]) == 60 and all(v > 1 for v in errors["valid_acc"])  # percent
+    assert set(errors) == {"train_acc", "valid_acc", "test_acc", "runtime", "train_time", "params", "measured", "arch_hash", "arch_params"}
+    assert isinstance(errors["params"], float)  # one number, as NASLib writes it
+    assert len(errors["valid_acc"]) == len(errors["measured"]) == len(errors["arch_hash"]) == 60
+    assert all(v > 1 for v in errors["valid_acc"])  # percent
     best = max(t["val_accuracy"] for t in trajectory)
     assert errors["valid_acc"][-1] == pytest.approx(100 * best)  # incumbent at the end
+    by_hash = {t["hash"]: t["measured"]["val_accuracy"] for t in trajectory}
+    assert errors["measured"] == [by_hash[h] for h in errors["arch_hash"]]
+    log = (summary_dir(first) / "log.log").read_text()
+    assert "Beginning search" in log and "Epoch 59 done." in log and "Training finished" in log
     final = json.loads((summary_dir(first) / "final_architecture.json").read_text())
     assert final["hash"] == first["best_hash"]
     assert summary_dir(first).parts[-4:] == ("nasbench101", "cifar10", optimizer, "3")
@@ -163,8 +173,11 @@ def test_resume_after_interruption_gives_the_same_trajectory(tmp_path, synthetic
         ({"seed": -1}, "seed must be a non-negative integer"),
         ({"colour": 1}, "config key 'colour' is unknown; allowed: "),
         ({"search": {"epochs": 0}}, "search.epochs must be a positive integer"),
-        ({"search": {"epochs": 5, "popsize": 3}}, "search key 'popsize' is unknown for optimizer 're'; allowed: "),
+        ({"search": {"epochs": 5, "popsize": 3}}, "search key 'popsize' is unknown for optimizer 're'; did you mean 'population_size'? allowed: "),
         ({"search": {"epochs": 5, "objectives": ["speed"]}}, "unknown metric 'speed'"),
+        ({"search": {"epochs": 5, "sample_sise": 3}}, "search key 'sample_sise' is unknown for optimizer 're'; did you mean 'sample_size'?"),
+        ({"optimizer": "bananas"}, "optimizer 'bananas' is NASLib's; run this config through NASLib"),
+        ({"search": {"epochs": 5, "measured_only": "yes"}}, "search.measured_only must be true or false"),
     ],
 )
 def test_bad_configs_fail_with_one_line_and_write_nothing(tmp_path, capsys, change, message):
@@ -177,6 +190,24 @@ def test_bad_configs_fail_with_one_line_and_write_nothing(tmp_path, capsys, chan
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_naslib_discrete_config_is_accepted_with_its_keys_listed_once_as_ignored(tmp_path, synthetic_api, caplog):
+    """NASLib's runners/bbo/discrete_config.yaml keys, as NASLib ships them."""
+    config = {
+        **_config(tmp_path, "re"), "search_space": "nasbench101", "config_id": 0,
+        "search": {"budgets": 50000000, "checkpoint_freq": 1000, "fidelity": 108, "epochs": 12, "predictor_type": "var_sparse_gp",
+                   "num_init": 10, "k": 10, "num_ensemble": 3, "acq_fn_type": "its", "acq_fn_optimization": "mutation",
+                   "encoding_type": "adjacency_one_hot", "num_arches_to_mutate": 1, "max_mutations": 1, "num_candidates": 50,
+                   "batch_size": 256, "data_size": 25000, "cutout": False, "cutout_length": 16, "cutout_prob": 1.0,
+                   "train_portion": 0.7, "debug_predictor": False, "sample_size": 10, "population_size": 30},
+        "evaluation": {"checkpoint_freq": 30, "batch_size": 96, "epochs": 600},
+    }  # fmt: skip
+    with caplog.at_level("WARNING", logger="eo_naslib.naslib_compat.config"):
+        summary = run(config, progress=False)
+    assert summary["evaluations"] == 12
+    ignored = [r.getMessage() for r in caplog.records if "are ignored" in r.getMessage()]
+    assert len(ignored) == 1 and "search.budgets" in ignored[0] and "search.sample_size" not in ignored[0]
 
 
 def test_overrides_are_applied(tmp_path, synthetic_api, capsys):

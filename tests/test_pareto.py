@@ -22,8 +22,8 @@ from eo_naslib.search.pareto import (
     non_dominated,
     non_dominated_sort,
     normalised_hypervolume,
-    to_minimisation,
 )
+from eo_naslib.search.objectives import Objective, minimisation_form
 
 
 def brute_force_non_dominated(F: np.ndarray) -> np.ndarray:
@@ -81,11 +81,11 @@ def test_a_dominating_front_has_a_larger_hypervolume(F, shift):
 
 
 def test_normalised_hypervolume_rewards_higher_accuracy():
-    maximise = [True, False]
-    space = to_minimisation(np.array([[0.5, 100.0], [0.95, 1000.0], [0.7, 300.0]]), maximise)
+    objectives = [Objective("val_accuracy", True), Objective("train_time_s", False)]
+    space = minimisation_form(np.array([[0.5, 100.0], [0.95, 1000.0], [0.7, 300.0]]), objectives)
     bounds = Bounds.of(space)
-    good = to_minimisation(np.array([[0.9, 200.0]]), maximise)
-    worse = to_minimisation(np.array([[0.8, 300.0]]), maximise)
+    good = minimisation_form(np.array([[0.9, 200.0]]), objectives)
+    worse = minimisation_form(np.array([[0.8, 300.0]]), objectives)
     assert normalised_hypervolume(good, bounds) > normalised_hypervolume(worse, bounds)
     ideal = np.array([bounds.lower])
     assert normalised_hypervolume(ideal, bounds) == pytest.approx(REFERENCE_POINT**2)

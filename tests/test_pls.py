@@ -17,7 +17,7 @@ from eo_naslib.search.init import SurrogateFront, predicted_front
 from eo_naslib.search.pareto import non_dominated
 from eo_naslib.space import CellTable
 
-from .synthetic_benchmark import SyntheticBenchmark
+from eo_naslib.testing import SyntheticBenchmark
 
 
 def sub_table(space: CellTable, rows: np.ndarray) -> CellTable:
@@ -117,8 +117,8 @@ def test_resumed_search_continues_exactly(small_space):
 @pytest.mark.parametrize(
     ("params", "objectives", "message"),
     [
-        ({"init": "lhs"}, None, "search.init must be one of"),
-        ({"neighbourhood": "swap"}, None, "search.neighbourhood must be"),
+        ({"init": "bogus"}, None, "search.init must be one of"),
+        ({"neighbourhood": "swap"}, None, "search.neighbourhood 'swap' is unknown"),
         ({"n_init": 0}, None, "search.n_init must be a positive integer"),
         ({}, ["val_accuracy"], "pls needs at least two objectives"),
     ],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eo_naslib import Cell, UnknownArchitectureError
-from eo_naslib.space import NUM_CELLS
+from eo_naslib.space import NUM_CELLS, encode, neighbours
 
 
 def test_space_has_exactly_the_nb101_cells(space):
@@ -45,15 +45,36 @@ def test_batch_encodings_equal_single_ones(space, kind):
     rows = np.random.default_rng(2).integers(0, len(space), 40)
     batch = space.encode(kind, rows)
     for row, encoded in zip(rows, batch):
-        assert np.array_equal(space.cell(int(row)).encode(kind), encoded)
+        assert np.array_equal(encode(space.cell(int(row)), kind), encoded)
 
 
 @pytest.mark.parametrize("kind", ["edit", "hamming"])
 def test_neighbour_table_equals_cell_neighbours(space, kind):
     table = space.neighbour_table(kind)
     for row in np.random.default_rng(3).integers(0, len(space), 40):
-        expected = sorted(space.index(c.hash) for c in space.cell(int(row)).neighbours(kind))
+        expected = sorted(space.index(c.hash) for c in neighbours(space.cell(int(row)), kind))
         assert sorted(table[row][table[row] >= 0].tolist()) == expected
+
+
+@pytest.mark.parametrize("kind", ["edit", "hamming"])
+def test_search_relation_is_the_symmetric_closure_of_the_table(space, kind):
+    table = space.neighbour_table(kind)
+    for row in np.random.default_rng(4).integers(0, len(space), 40):
+        out = set(table[row][table[row] >= 0].tolist())
+        into = set(np.flatnonzero((table == row).any(axis=1)).tolist()) if row % 10 == 0 else None
+        found = set(space.neighbours_of(int(row), kind).tolist())
+        assert out <= found and row not in found
+        if into is not None:
+            assert found == out | into
+        for other in found:  # symmetric: row is a neighbour of each of its neighbours
+            assert row in set(space.neighbours_of(int(other), kind).tolist())
+
+
+def test_row_of_a_cell_is_independent_of_its_vertex_order(space):
+    cell = Cell([[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]], ["input", "conv3x3-bn-relu", "maxpool3x3", "output"])
+    swapped = Cell([[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]], ["input", "maxpool3x3", "conv3x3-bn-relu", "output"])
+    assert space.row_of(cell) == space.row_of(swapped) == space.index(cell.hash)
+    assert space.hash_of(swapped) == cell.hash
 
 
 def test_hash_prefix_keys_are_unique_and_sorted(space):

@@ -7,24 +7,36 @@ import os
 from ..errors import DataFileError
 from ..paths import data_dir as default_data_dir
 from .base import Benchmark
+from .install import build_bundled
 from .metrics import METRICS, MetricInfo, metric_info
-from .store import BenchmarkStore
+from .results import CellMetrics
+from .store import BenchmarkStore, installed, store_path
 from .stored import StoredBenchmark
 
 #: benchmark name -> what `eo-naslib data import` needs to install it
 BENCHMARKS = {
-    "so2sat": "the EO HW-NAS folder (e.g. ../shared/data/eo_hwnas_so2sat)",
-    "cifar10": "the NB101 subset folder, NASLib's nasbench_only108.pkl or an official nasbench .tfrecord",
+    "so2sat": "the EO HW-NAS folder (built from benchmarks_data/eo_hwnas_so2sat on first use)",
+    "cifar10": "the NB101 subset folder (built from benchmarks_data/ on first use), NASLib's "
+    "nasbench_only108.pkl or an official nasbench .tfrecord",
 }
 
 
 def load_benchmark(
-    name: str, data_dir: str | os.PathLike | None = None, surrogate: bool = True
+    name: str, data_dir: str | os.PathLike | None = None, surrogate: bool = True, build: bool = True
 ) -> StoredBenchmark:
-    """Open an installed benchmark (`"so2sat"` or `"cifar10"`); tabular-only with `surrogate=False`."""
-    if name not in BENCHMARKS:
-        raise DataFileError(f"unknown benchmark {name!r}; choose one of {sorted(BENCHMARKS)}")
+    """Open benchmark `"so2sat"`, `"cifar10"` or one built with `eo-naslib build store`;
+    tabular-only with `surrogate=False`.
+
+    `so2sat` and `cifar10` not installed yet: built once from the bundled `benchmarks_data/` into
+    the data dir (`$EO_NASLIB_DATA` or the user data dir), with a progress bar; `build=False`
+    raises instead.
+    """
     directory = default_data_dir(data_dir)
+    if not isinstance(name, str) or (name not in BENCHMARKS and name not in installed(directory)):
+        choices = sorted({*BENCHMARKS, *installed(directory)})
+        raise DataFileError(f"unknown benchmark {name!r}; choose one of {choices} (build others with `eo-naslib build store`)")
+    if build and name in BENCHMARKS and not store_path(directory, name).is_file():
+        build_bundled(name, directory)
     store = BenchmarkStore.load(directory, name)
     return StoredBenchmark(store, surrogate=surrogate)
 
@@ -34,6 +46,7 @@ __all__ = [
     "METRICS",
     "Benchmark",
     "BenchmarkStore",
+    "CellMetrics",
     "MetricInfo",
     "StoredBenchmark",
     "load_benchmark",

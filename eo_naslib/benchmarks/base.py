@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..space import Cell
+from .results import CellMetrics
 
 CellOrHash = Cell | str
 
@@ -39,8 +40,8 @@ class Benchmark(Protocol):
     def values(self, metric: str, epoch: int | None = None) -> np.ndarray:
         """(423,624,) values over all rows of `all_cells()`; NaN where unknown (tabular-only)."""
 
-    def query_all(self, cell: CellOrHash, epoch: int | None = None) -> dict[str, Any]:
-        """Every metric of one cell in one dict, plus `measured` flags per metric."""
+    def query_all(self, cell: CellOrHash, epoch: int | None = None) -> CellMetrics:
+        """Every metric of one cell at one epoch, with measured flags and units."""
 
     def measured_hashes(self) -> np.ndarray: ...
 

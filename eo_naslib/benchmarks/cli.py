@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..errors import DataFileError
 from ..paths import data_dir
 from . import load_benchmark
-from .install import download, install
+from .install import download, install, save_tuning
 from .store import BenchmarkStore, installed
 
 
@@ -22,6 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     importer.add_argument("--data-dir", help=dir_help)
     importer.add_argument("--no-surrogate", action="store_true", help="skip fitting the completion surrogates")
+    importer.add_argument(
+        "--tune", action="store_true", help="re-tune the surrogates' hyperparameters by cross-validation (slow) "
+        "instead of using the tuned ones shipped in benchmarks_data/surrogates.json"
+    )
+    importer.add_argument("--save-tuning", metavar="JSON", help="also write the hyperparameters and CV scores used (surrogates.json format)")
     importer.set_defaults(func=_import)
 
     fetch = actions.add_parser("download", help="download the public sources (sha256-pinned) and import them")
@@ -39,9 +45,12 @@ def _summary(store: BenchmarkStore) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
+    stores = []
     for path in args.paths:
-        store = install(path, args.data_dir, surrogate=not args.no_surrogate, progress=True)
-        print(f"installed {_summary(store)} into {data_dir(args.data_dir)}")
+        stores.append(install(path, args.data_dir, surrogate=not args.no_surrogate, progress=True, tune=args.tune))
+        print(f"installed {_summary(stores[-1])} into {data_dir(args.data_dir)}")
+    if args.save_tuning:
+        print(f"wrote {save_tuning(stores, args.save_tuning)}")
     return 0
 
 
@@ -55,7 +64,11 @@ def _info(args: argparse.Namespace) -> int:
     directory = data_dir(args.data_dir)
     report = {"data_dir": str(directory), "benchmarks": {}}
     for name in installed(directory):
-        store = load_benchmark(name, directory).store
+        try:
+            store = load_benchmark(name, directory, build=False).store
+        except DataFileError as exc:
+            report["benchmarks"][name] = {"error": str(exc)}
+            continue
         report["benchmarks"][name] = {
             "description": store.description,
             "measured_cells": len(store.hashes),
@@ -66,6 +79,9 @@ def _info(args: argparse.Namespace) -> int:
             "recorded_walks": len(store.walks),
         }
     if not report["benchmarks"]:
-        report["hint"] = "nothing installed; run `eo-naslib data import PATH` or `eo-naslib data download`"
+        report["hint"] = (
+            "nothing installed yet: so2sat and cifar10 are built from benchmarks_data/ on first use "
+            "(any search or `load_benchmark`); other sources: `eo-naslib data import PATH` or `eo-naslib data download`"
+        )
     print(json.dumps(report, indent=2))
     return 0

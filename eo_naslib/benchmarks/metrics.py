@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UnknownMetricError
+
 
 @dataclass(frozen=True)
 class MetricInfo:
@@ -37,8 +39,6 @@ METRICS: dict[str, MetricInfo] = {
 
 def metric_info(name: str) -> MetricInfo:
     """Schema entry of a metric; raises `UnknownMetricError` listing the known names."""
-    from ..errors import UnknownMetricError
-
     try:
         return METRICS[name]
     except KeyError:

@@ -1,8 +1,10 @@
-"""Where the benchmark data comes from: public URLs, pinned commits and sha256 of every file."""
+"""Where the benchmark data comes from: public URLs, pinned commits, sha256 of every file, bundled copies."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 EO_REPO = "emreds/tum-dlr-automl-for-eo"
 EO_COMMIT = "0421b92e6d817b666cde8afad37a78ff6e98858a"
@@ -61,3 +63,14 @@ NB101_OFFICIAL = SourceFile(
 
 #: sha256 of every pinned file, by name (lets the importer record and check provenance)
 KNOWN_SHA256 = {f.name: f.sha256 for files in SOURCES.values() for f in files}
+
+#: benchmark name -> its folder in `benchmarks_data/` (the bundled, compressed public sources)
+BUNDLED_FOLDERS = {"so2sat": "eo_hwnas_so2sat", "cifar10": "nb101_cifar10_subset"}
+#: the tuned surrogate hyperparameters and CV scores shipped beside the sources
+SURROGATES_FILE = "surrogates.json"
+
+
+def bundled_dir() -> Path:
+    """`benchmarks_data/` of this checkout, or $EO_NASLIB_BENCHMARKS_DATA when set."""
+    override = os.environ.get("EO_NASLIB_BENCHMARKS_DATA")
+    return Path(override).expanduser() if override else Path(__file__).resolve().parents[2] / "benchmarks_data"

@@ -1,10 +1,14 @@
-"""The benchmark store: one safe-to-load file pair per benchmark in the data dir.
+"""The benchmark store: one safe-to-load file per benchmark in the data dir, replaced as one unit.
 
-`<name>.npz` (numpy, loaded with `allow_pickle=False`) holds the measured cells' hashes, one
-(n_cells, n_repeats) float array per metric and epoch (NaN = not measured), and the surrogate's
-predictions for all 423,624 cells. `<name>.json` is the manifest: metric schema (units, epochs,
-repeats), provenance (sources with sha256), surrogate quality, recorded walks, and the sha256 of
-the .npz, checked at load time so a corrupt or half-written store is reported, not used.
+`<name>.store.npz` (numpy, loaded with `allow_pickle=False`) holds the measured cells' hashes, one
+(n_cells, n_repeats) float array per metric and epoch (NaN = not measured), the surrogate's
+predictions for all 423,624 cells, and the manifest (a UTF-8 JSON member): metric schema (units,
+epochs, repeats), provenance (sources with sha256), surrogate quality, recorded walks, a build id
+and the sha256 of every array, checked at load time so a corrupt store is reported, not used.
+
+The file is written by `eo_naslib.io.atomic_write_bytes` (unique temporary name, fsync, rename)
+under the data dir's lock: a reader sees the old store or the new one, never a mix, and the
+`.tmp-*` leftovers of a killed writer are ignored by readers and removed by the next writer.
 """
 
 from __future__ import annotations
@@ -12,16 +16,36 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 import zipfile
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataFileError
+from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, lock
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SUFFIX = ".store.npz"
+_MANIFEST = "manifest"
+
+
+def store_path(directory: str | os.PathLike, name: str) -> Path:
+    """Where the store of benchmark `name` lives in a data dir."""
+    return Path(directory) / f"{name}{SUFFIX}"
+
+
+def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over every array's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def column_key(metric: str, epoch: int | None) -> str:
@@ -61,6 +85,7 @@ class BenchmarkStore:
     walks: list[list[str]] = field(default_factory=list)
     predicted: dict[str, np.ndarray] = field(default_factory=dict)  # column_key -> (423,624,) float32
     surrogate: dict[str, Any] = field(default_factory=dict)  # column_key -> {params, cv scores}
+    build_id: str = ""  # set when read back: tells one write of a store from another
 
     def __post_init__(self) -> None:
         order = np.argsort(self.hashes, kind="stable")
@@ -79,78 +104,98 @@ class BenchmarkStore:
         ]
 
     # ------------------------------------------------------------------ files
-    def save(self, directory: str | os.PathLike) -> Path:
-        """Write `<name>.npz` and `<name>.json` atomically; returns the manifest path."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        arrays = {"hashes": self.hashes.astype("U32")}
-        arrays.update({f"measured/{k}": v for k, v in self.columns.items()})
-        arrays.update({f"predicted/{k}": v for k, v in self.predicted.items()})
-        npz = directory / f"{self.name}.npz"
-        partial = npz.with_suffix(".npz.partial")
-        with open(partial, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        manifest = {
+    def manifest(self) -> dict[str, Any]:
+        """The JSON-able description stored beside the arrays (without checksums)."""
+        return {
             "format_version": FORMAT_VERSION,
             "name": self.name,
             "description": self.description,
-            "n_cells": int(len(self.hashes)),
+            "n_cells": len(self.hashes),
             "fidelities": self.fidelities,
             "default_epoch": self.default_epoch,
             "metrics": {m: vars(r) for m, r in self.metrics.items()},
             "provenance": self.provenance,
             "surrogate": self.surrogate,
             "walks": self.walks,
-            "npz_sha256": sha256_of(partial),
         }
-        os.replace(partial, npz)
-        path = directory / f"{self.name}.json"
-        _write_json_atomic(path, manifest)
-        return path
+
+    def to_bytes(self) -> bytes:
+        """The whole store as one `.npz` file's bytes (arrays + manifest with their sha256 and a build id)."""
+        arrays = {"hashes": self.hashes.astype("U32")}
+        arrays.update({f"measured/{k}": v for k, v in self.columns.items()})
+        arrays.update({f"predicted/{k}": v for k, v in self.predicted.items()})
+        manifest = {**self.manifest(), "build_id": uuid.uuid4().hex, "arrays_sha256": arrays_sha256(arrays)}
+        encoded = np.frombuffer(json.dumps(manifest, indent=1).encode("utf-8"), dtype=np.uint8)
+        buffer = BytesIO()
+        np.savez(buffer, **arrays, **{_MANIFEST: encoded})
+        return buffer.getvalue()
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Replace the store of this benchmark in `directory` as one unit, under the dir's lock."""
+        data = self.to_bytes()
+        check_writable(directory)
+        with lock(directory):
+            remove_leftovers(directory, self.name)
+            return atomic_write_bytes(store_path(directory, self.name), data)
+
+    def write(self, directory: str | os.PathLike) -> Path:
+        """Replace the store as `save` does, for a caller that holds the dir's lock already."""
+        return atomic_write_bytes(store_path(directory, self.name), self.to_bytes())
 
     @classmethod
     def load(cls, directory: str | os.PathLike, name: str) -> BenchmarkStore:
         """Read a store written by `save`; missing or corrupt files raise `DataFileError`."""
-        directory = Path(directory)
-        manifest_path, npz = directory / f"{name}.json", directory / f"{name}.npz"
-        fix = f"run `eo-naslib data import PATH --data-dir {directory}` (or `eo-naslib data download`)"
-        if not manifest_path.exists() or not npz.exists():
+        path = store_path(directory, name)
+        fix = f"run `eo-naslib data import PATH --data-dir {Path(directory)}` (or delete {path} to rebuild it)"
+        if not path.is_file():
             raise DataFileError(f"benchmark {name!r} is not installed in {directory}; {fix}")
         try:
-            manifest = json.loads(manifest_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise DataFileError(f"{manifest_path} is corrupt ({exc}); {fix}") from None
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise DataFileError(f"{manifest_path} has format {manifest.get('format_version')!r}, expected {FORMAT_VERSION}; {fix}")
-        if sha256_of(npz) != manifest["npz_sha256"]:
-            raise DataFileError(f"{npz} does not match its manifest's sha256 (corrupt or changed); {fix}")
+            with np.load(path, allow_pickle=False) as contents:
+                data = {k: contents[k] for k in contents.files}
+            manifest = json.loads(data.pop(_MANIFEST).tobytes().decode("utf-8"))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+            raise DataFileError(f"{path} is corrupt or not a store ({exc}); {fix}") from None
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            version = manifest.get("format_version") if isinstance(manifest, dict) else None
+            raise DataFileError(f"{path} has format {version!r}, expected {FORMAT_VERSION}; {fix}")
+        if arrays_sha256(data) != manifest.get("arrays_sha256"):
+            raise DataFileError(f"{path} does not match its manifest's sha256 (corrupt or changed); {fix}")
         try:
-            with np.load(npz, allow_pickle=False) as arrays:
-                data = {k: arrays[k] for k in arrays.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise DataFileError(f"{npz} is unreadable ({exc}); {fix}") from None
-        return cls(
-            name=manifest["name"],
-            description=manifest["description"],
-            hashes=data["hashes"],
-            fidelities=manifest["fidelities"],
-            default_epoch=manifest["default_epoch"],
-            metrics={m: MetricRecord(**r) for m, r in manifest["metrics"].items()},
-            columns={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("measured/")},
-            provenance=manifest["provenance"],
-            walks=manifest["walks"],
-            predicted={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("predicted/")},
-            surrogate=manifest["surrogate"],
-        )
+            return cls(
+                name=manifest["name"],
+                description=manifest["description"],
+                hashes=data["hashes"],
+                fidelities=manifest["fidelities"],
+                default_epoch=manifest["default_epoch"],
+                metrics={m: MetricRecord(**r) for m, r in manifest["metrics"].items()},
+                columns={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("measured/")},
+                provenance=manifest["provenance"],
+                walks=manifest["walks"],
+                predicted={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("predicted/")},
+                surrogate=manifest["surrogate"],
+                build_id=manifest.get("build_id", ""),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise DataFileError(f"{path}: the manifest lacks {exc}; {fix}") from None
 
 
 def installed(directory: str | os.PathLike) -> list[str]:
-    """Names of the benchmarks stored in `directory`."""
-    directory = Path(directory)
-    return sorted(p.stem for p in directory.glob("*.json") if (directory / f"{p.stem}.npz").exists())
+    """Names of the stores in `directory` (other files, and writers' leftovers, ignored)."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.name.removesuffix(SUFFIX) for p in folder.glob(f"*{SUFFIX}") if p.is_file() and not p.name.startswith(TMP_PREFIX)
+    )
 
 
-def _write_json_atomic(path: Path, payload: Any) -> None:
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(json.dumps(payload, indent=1))
-    os.replace(partial, path)
+def remove_leftovers(directory: str | os.PathLike, name: str) -> list[Path]:
+    """Delete the temporary files killed writers of `name`'s store left (call with the dir's lock held)."""
+    removed = []
+    for leftover in Path(directory).glob(f"{TMP_PREFIX}{name}{SUFFIX}.*"):
+        try:
+            leftover.unlink()
+            removed.append(leftover)
+        except OSError:
+            continue
+    return removed

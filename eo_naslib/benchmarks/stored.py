@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import UnknownArchitectureError, UnknownMetricError
 from ..space import Cell, CellTable, all_cells
 from .metrics import METRICS
+from .results import CellMetrics
 from .store import BenchmarkStore, column_key
 
 CellOrHash = Cell | str
@@ -42,15 +44,15 @@ class StoredBenchmark:
 
     # ------------------------------------------------------------------ columns
     def _key(self, metric: str, epoch: int | None) -> str:
+        if not isinstance(metric, str):
+            raise UnknownMetricError(f"metric {metric!r} ({type(metric).__name__}) is not a metric name; use one of {list(self.metrics)}")
         record = self.store.metrics.get(metric)
         if record is None:
             hint = " (a known metric this benchmark has not measured)" if metric in METRICS else ""
             raise UnknownMetricError(
                 f"benchmark {self.name!r} has no metric {metric!r}{hint}; it offers {list(self.metrics)}"
             )
-        epoch = self.default_epoch if epoch is None else epoch
-        if epoch not in self.fidelities:
-            raise UnknownMetricError(f"benchmark {self.name!r} has no epoch {epoch}; fidelities: {list(self.fidelities)}")
+        epoch = self._epoch(epoch)
         if record.epochs is None:
             return column_key(metric, None)
         if epoch not in record.epochs:
@@ -59,8 +61,26 @@ class StoredBenchmark:
             )
         return column_key(metric, epoch)
 
+    def _epoch(self, epoch: int | None) -> int:
+        """`epoch` (None = default) checked: an integer among the fidelities."""
+        if epoch is None:
+            return self.default_epoch
+        if isinstance(epoch, (bool, np.bool_)) or not isinstance(epoch, (int, np.integer)):
+            raise UnknownMetricError(f"epoch {epoch!r} ({type(epoch).__name__}) is not an integer; use one of {list(self.fidelities)}")
+        if epoch not in self.fidelities:
+            raise UnknownMetricError(f"benchmark {self.name!r} has no epoch {epoch}; fidelities: {list(self.fidelities)}")
+        return int(epoch)
+
     def _column(self, metric: str, epoch: int | None, repeat: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(values over all rows, measured mask) of a metric at an epoch; cached."""
+        if type(metric) is not str:
+            self._key(metric, epoch)  # raises: not a metric name
+        if epoch is not None and type(epoch) is not int:  # 108.0 would hit the cache of 108
+            epoch = self._epoch(epoch)
+        if repeat is not None and type(repeat) is not int:
+            if isinstance(repeat, (bool, np.bool_)) or not isinstance(repeat, (int, np.integer)):
+                raise UnknownMetricError(f"repeat {repeat!r} ({type(repeat).__name__}) is not an integer; use 0, 1, ... or None (mean)")
+            repeat = int(repeat)
         cached = self._resolved.get((metric, epoch, repeat))
         if cached is not None:
             return cached
@@ -95,17 +115,36 @@ class StoredBenchmark:
         return self._row_of_hash
 
     def _row(self, cell: CellOrHash) -> int:
+        if not isinstance(cell, (Cell, str)):
+            raise UnknownArchitectureError(f"{cell!r} ({type(cell).__name__}) is not a cell; pass a Cell or a 32-digit md5 hash")
         row = self._rows_by_hash.get(cell.hash if isinstance(cell, Cell) else cell)
         if row is None:
             raise UnknownArchitectureError(f"{cell!r} is not the NB101 hash of any cell; pass a Cell or a 32-digit md5 hash")
         return row
 
+    def _checked_rows(self, rows: Any) -> np.ndarray:
+        """`rows` as an integer array of valid row indices of `all_cells()`."""
+        array = np.asarray(rows)
+        if array.dtype.kind not in "iu":
+            raise UnknownArchitectureError(
+                f"rows must be integers (row indices of all_cells()), not {array.dtype} values such as {array.ravel()[:1].tolist()}"
+            )
+        if array.size and (array.min() < 0 or array.max() >= len(self.space)):
+            bad = array.ravel()[(array.ravel() < 0) | (array.ravel() >= len(self.space))][0]
+            raise UnknownArchitectureError(f"row {int(bad)} is not a row of all_cells(); rows are 0..{len(self.space) - 1}")
+        return array
+
     def _rows(self, cells: Iterable[CellOrHash] | np.ndarray) -> np.ndarray:
-        if isinstance(cells, np.ndarray) and cells.dtype.kind in "iu":
-            return cells
+        if isinstance(cells, (str, Cell)):
+            raise UnknownArchitectureError(f"{cells!r} is one cell; pass a list of cells, hashes or rows")
         if not isinstance(cells, np.ndarray):
-            cells = [c.hash if isinstance(c, Cell) else c for c in cells]
-        return self.space.indices(cells)
+            cells = list(cells)
+            if all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in cells) and cells:
+                return self._checked_rows(np.asarray(cells, dtype=np.int64))
+            return np.array([self._row(c) for c in cells], dtype=np.int64)
+        if cells.dtype.kind in "US":
+            return self.space.indices(cells)
+        return self._checked_rows(cells)
 
     def _unknown(self, rows: np.ndarray, metric: str) -> UnknownArchitectureError:
         cell_hash = self.space.hashes[rows[0]]
@@ -117,7 +156,8 @@ class StoredBenchmark:
     # ------------------------------------------------------------------ protocol
     def query(self, cell: CellOrHash, metric: str, epoch: int | None = None, repeat: int | None = None) -> float:
         """One metric of one cell (by `Cell` or NB101 hash)."""
-        values = (self._resolved.get((metric, epoch, repeat)) or self._column(metric, epoch, repeat))[0]
+        plain = type(metric) is str and (epoch is None or type(epoch) is int) and (repeat is None or type(repeat) is int)
+        values = ((self._resolved.get((metric, epoch, repeat)) if plain else None) or self._column(metric, epoch, repeat))[0]
         row = self._row(cell)
         value = values[row]
         if value != value:
@@ -126,7 +166,7 @@ class StoredBenchmark:
 
     def query_rows(self, rows: np.ndarray, metric: str, epoch: int | None = None, repeat: int | None = None) -> np.ndarray:
         """Values for rows of `all_cells()`; raises if one is unknown (tabular-only)."""
-        values = self._column(metric, epoch, repeat)[0][rows]
+        values = self._column(metric, epoch, repeat)[0][self._checked_rows(rows)]
         if not self.surrogate and np.isnan(values).any():
             raise self._unknown(np.atleast_1d(rows)[np.isnan(np.atleast_1d(values))], metric)
         return values
@@ -152,23 +192,22 @@ class StoredBenchmark:
         """Read-only (423,624,) booleans: True where the value was measured, not predicted."""
         return self._column(metric, epoch)[1]
 
-    def query_all(self, cell: CellOrHash, epoch: int | None = None) -> dict[str, Any]:
-        """Every metric of one cell at `epoch`, plus `measured` flags (False = predicted)."""
+    def query_all(self, cell: CellOrHash, epoch: int | None = None) -> CellMetrics:
+        """Every metric of one cell at `epoch` with its measured flag (False = predicted) and unit."""
         row = self._row(cell)
-        epoch = self.default_epoch if epoch is None else epoch
-        answer: dict[str, Any] = {"hash": str(self.space.hashes[row]), "epoch": epoch}
-        measured = {}
+        epoch = self._epoch(epoch)
+        values, measured = {}, {}
         for metric in self.metrics:
             record = self.store.metrics[metric]
             if record.epochs is not None and epoch not in record.epochs:
                 continue
-            values, mask = self._column(metric, epoch)
-            if values[row] == values[row]:
-                answer[metric], measured[metric] = float(values[row]), bool(mask[row])
+            column, mask = self._column(metric, epoch)
+            if column[row] == column[row]:
+                values[metric], measured[metric] = float(column[row]), bool(mask[row])
         if not measured:
             raise self._unknown(np.array([row]), "any metric")
-        answer["measured"] = measured
-        return answer
+        units = {m: METRICS[m].unit if m in METRICS else "" for m in values}
+        return CellMetrics(str(self.space.hashes[row]), epoch, values, measured, units)
 
     def measured_hashes(self) -> np.ndarray:
         """Hashes of every cell with at least one measured value, sorted."""
@@ -183,8 +222,6 @@ class StoredBenchmark:
 
     def to_dataframe(self) -> Any:
         """Measured cells x metric columns (`metric` at the default epoch, `metric@epoch` at others)."""
-        import pandas as pd
-
         data: dict[str, Any] = {"hash": self.store.hashes}
         for metric, record in self.store.metrics.items():
             for epoch in record.epochs or [None]:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..naslib_compat.config import load_yaml
-from ..naslib_compat.dataset_api import DATASETS
+from ..benchmarks.datasets import dataset_spec
+from ..errors import ConfigError, positive_int
+from ..io import load_config, safe_child
 from ..search import OPTIMIZERS, Objective
 
 TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir"}
@@ -56,13 +56,7 @@ class Experiment:
 
     @property
     def directory(self) -> Path:
-        return Path(self.out_dir) / self.name
-
-
-def _positive(value: Any, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
-    return value
+        return safe_child(self.out_dir, self.name)
 
 
 def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
@@ -74,9 +68,7 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
     for key in ("name", "dataset", "configurations"):
         if key not in data:
             raise ConfigError(f"experiment key {key!r} is missing")
-    if data["dataset"] not in DATASETS:
-        raise ConfigError(f"dataset {data['dataset']!r} is unknown; allowed: {sorted(DATASETS)}")
-    accuracy = "val_accuracy_macro" if DATASETS[data["dataset"]].macro else "val_accuracy"
+    accuracy = dataset_spec(data["dataset"]).accuracy
     objectives = tuple(str(o) for o in data.get("objectives") or (accuracy, "train_time_s:min"))
     if len(objectives) < 2:
         raise ConfigError(f"objectives must name at least two metrics, got {list(objectives)}")
@@ -93,28 +85,31 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         bad = sorted(set(search) - set(OPTIMIZERS[optimizer].defaults))
         if bad:
             raise ConfigError(f"configuration {name!r}: search key {bad[0]!r} is unknown for {optimizer!r}; allowed: {sorted(OPTIMIZERS[optimizer].defaults)}")
-        configurations[str(name)] = Configuration(str(name), _positive(spec.get("epochs"), f"configuration {name!r}: epochs"), optimizer, search)
+        configurations[str(name)] = Configuration(str(name), positive_int(spec.get("epochs"), f"configuration {name!r}: epochs"), optimizer, search)
     if not configurations:
         raise ConfigError("configurations is empty; give at least one, e.g. {random: {epochs: 500}}")
     comparisons = tuple(tuple(pair) for pair in data.get("comparisons") or ())
     for pair in comparisons:
         if len(pair) != 2 or any(name not in configurations for name in pair):
             raise ConfigError(f"comparison {list(pair)} must name two of the configurations {sorted(configurations)}")
+    safe_child(".", str(data["name"]))
+    for name in configurations:
+        safe_child(".", name)
     return Experiment(
         name=str(data["name"]),
         dataset=data["dataset"],
         objectives=objectives,
         configurations=configurations,
         comparisons=comparisons,  # type: ignore[arg-type]
-        seeds=_positive(data.get("seeds", 30), "seeds"),
-        budgets=tuple(_positive(b, "budgets entry") for b in data.get("budgets") or ()),
-        fidelity=None if data.get("fidelity") is None else _positive(data["fidelity"], "fidelity"),
-        curve_step=_positive(data.get("curve_step", 25), "curve_step"),
-        workers=_positive(data.get("workers", 2), "workers"),
+        seeds=positive_int(data.get("seeds", 30), "seeds"),
+        budgets=tuple(positive_int(b, "budgets entry") for b in data.get("budgets") or ()),
+        fidelity=None if data.get("fidelity") is None else positive_int(data["fidelity"], "fidelity"),
+        curve_step=positive_int(data.get("curve_step", 25), "curve_step"),
+        workers=positive_int(data.get("workers", 2), "workers"),
         out_dir=str(data.get("out_dir", "results/experiments")),
         data_dir=None if data.get("data_dir") is None else str(data["data_dir"]),
     )
 
 
 def load_experiment(path: str | Path, **overrides: Any) -> Experiment:
-    return parse_experiment(load_yaml(path), **overrides)
+    return parse_experiment(load_config(path), **overrides)

@@ -4,46 +4,58 @@ skipped), then the summary table, Mann-Whitney tests, plots and a report under
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import shutil
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from ..naslib_compat.trainer import write_json
+from ..creation.backends import Backend, get_backend
+from ..io import atomic_write_json, atomic_write_text, check_writable, lock, read_json, save_figure
 from ..search import Objective
 from . import plots
 from .config import Experiment
-from .runs import _scorer, run_and_save, run_path
+from .runs import check_reusable, run_and_save, run_path, scorer_for
 from .scoring import score_names
-from .stats import mann_whitney, summary_table
+from .stats import mann_whitney, summary_table, with_effect_sizes
 
 
-def run_experiment(experiment: Experiment, progress: bool = True) -> dict[str, Any]:
-    """Run what is missing, then summarise; returns the report (also written as report.json)."""
-    todo = [
-        (name, seed)
-        for name in experiment.configurations
-        for seed in range(experiment.seeds)
-        if not run_path(experiment, name, seed).exists()
-    ]
-    with tqdm(total=len(todo), desc=experiment.name, disable=not progress) as bar:
-        if experiment.workers == 1 or len(todo) <= 1:
-            for name, seed in todo:
+def run_experiment(
+    experiment: Experiment, progress: bool = True, fresh: bool = False, backend: Backend | None = None
+) -> dict[str, Any]:
+    """Run what is missing, then summarise; returns the report (also written as report.json).
+
+    Runs go to `backend` (local processes, Ray or SLURM; default: `experiment.workers` local
+    worker processes, or this process with one worker). Finished runs of the same settings are
+    reused; runs of other settings stop the experiment with the changed keys named, unless
+    `fresh` discards them first.
+    """
+    directory = check_writable(experiment.directory)
+    with lock(directory, timeout=0):
+        if fresh and (directory / "runs").exists():
+            shutil.rmtree(directory / "runs")
+        todo = [
+            (name, seed)
+            for name, spec in experiment.configurations.items()
+            for seed in range(experiment.seeds)
+            if not check_reusable(run_path(experiment, name, seed), experiment, spec)
+        ]
+        if backend is None and (experiment.workers == 1 or len(todo) <= 1):
+            for name, seed in tqdm(todo, desc=experiment.name, disable=not progress):
                 run_and_save(experiment, name, seed)
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=experiment.workers) as pool:
-                for future in as_completed([pool.submit(run_and_save, experiment, name, seed) for name, seed in todo]):
-                    future.result()
-                    bar.update(1)
-    return summarise(experiment)
+        elif todo:
+            engine = backend or get_backend("local", workers=experiment.workers, start_method="fork")
+            try:
+                engine.map(run_and_save, [(experiment, name, seed) for name, seed in todo], progress=progress, desc=experiment.name)
+            finally:
+                if backend is None:
+                    engine.close()
+        return summarise(experiment)
 
 
 def summarise(experiment: Experiment) -> dict[str, Any]:
     """Tables, tests, plots and report.json from the run files of `experiment`."""
     records = [
-        json.loads(run_path(experiment, name, seed).read_text())
+        read_json(run_path(experiment, name, seed))
         for name in experiment.configurations
         for seed in range(experiment.seeds)
     ]
@@ -51,16 +63,19 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
     objectives = [Objective.parse(o) for o in experiment.objectives]
     tested = score_names(objectives)[:2] + ["mean_pareto_distance", "hypervolume", "igd_plus"]
     summary = summary_table(records)
-    summary.to_csv(directory / "summary.csv", index=False)
-    summary[summary.final].to_csv(directory / "final.csv", index=False)
-    tests = mann_whitney(summary, experiment.comparisons, tested, experiment.budgets)
-    tests.to_csv(directory / "mann_whitney.csv", index=False)
+    atomic_write_text(directory / "summary.csv", summary.to_csv(index=False))
+    atomic_write_text(directory / "final.csv", summary[summary.final].to_csv(index=False))
+    tests = with_effect_sizes(summary, mann_whitney(summary, experiment.comparisons, tested, experiment.budgets))
+    atomic_write_text(directory / "mann_whitney.csv", tests.to_csv(index=False))
     title = f"{experiment.name} ({experiment.dataset})"
-    scorer = _scorer(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
+    scorer = scorer_for(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
     figures = [
-        plots.distributions(summary, tested[:4], title, directory / "plots" / "distributions.png"),
-        plots.curves(summary, tested[:4], title, directory / "plots" / "curves.png"),
-        plots.fronts(records, scorer.true_front(), [o.metric for o in objectives], title, directory / "plots" / "fronts.png"),
+        save_figure(plots.distributions(summary, tested[:4], title), directory / "plots" / "distributions.png"),
+        save_figure(plots.curves(summary, tested[:4], title), directory / "plots" / "curves.png"),
+        save_figure(
+            plots.fronts(records, scorer.true_front(), [o.metric for o in objectives], title),
+            directory / "plots" / "fronts.png",
+        ),
     ]
     final = summary[summary.final]
     report = {
@@ -76,5 +91,5 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
         "mann_whitney": tests.to_dict(orient="records"),
         "files": [str(p) for p in (directory / "summary.csv", directory / "mann_whitney.csv", *figures)],
     }
-    write_json(directory / "report.json", report)
+    atomic_write_json(directory / "report.json", report)
     return report

@@ -1,38 +1,49 @@
 """One run of an experiment (a configuration with a seed): search, score, write `runs/<config>/<seed>.json`.
 
 Runs execute in worker processes; each process opens the benchmark and builds the scorer once.
-A run's file is written atomically when it is complete, so a finished run is never redone.
+A run's file is written atomically when it is complete and carries the fingerprint of the
+settings that produced it, so a finished run is never redone, and never reused after its
+settings changed.
 """
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..naslib_compat.dataset_api import get_dataset_api
-from ..naslib_compat.trainer import write_json
-from ..search import OPTIMIZERS, Evaluator, Objective
+from ..benchmarks.datasets import open_dataset
+from ..errors import ConfigError
+from ..io import atomic_write_json, changed_keys, fingerprint, read_json, safe_child
+from ..search import Objective, Search, optimizer_class
 from .config import Configuration, Experiment
 from .scoring import Scorer
 
 
 def run_path(experiment: Experiment, configuration: str, seed: int) -> Path:
-    return experiment.directory / "runs" / configuration / f"{seed}.json"
+    return safe_child(experiment.directory / "runs", configuration) / f"{seed}.json"
+
+
+def run_settings(experiment: Experiment, configuration: Configuration) -> dict[str, Any]:
+    """Everything that decides a run's outcome besides its seed."""
+    return {
+        "dataset": experiment.dataset,
+        "objectives": list(experiment.objectives),
+        "fidelity": experiment.fidelity,
+        "curve_step": experiment.curve_step,
+        "budgets": list(experiment.budgets),
+        "optimizer": configuration.optimizer,
+        "epochs": configuration.epochs,
+        "search": configuration.search,
+    }
 
 
 @lru_cache(maxsize=4)
-def _dataset_api(dataset: str, data_dir: str | None) -> dict[str, Any]:
-    return get_dataset_api("nasbench101", dataset, data_dir)
-
-
-@lru_cache(maxsize=4)
-def _scorer(dataset: str, data_dir: str | None, objectives: tuple[str, ...], fidelity: int | None) -> Scorer:
-    api = _dataset_api(dataset, data_dir)
-    return Scorer.for_benchmark(api["benchmark"], [Objective.parse(o) for o in objectives], api["space"], fidelity)
+def scorer_for(dataset: str, data_dir: str | None, objectives: tuple[str, ...], fidelity: int | None) -> Scorer:
+    benchmark, space = open_dataset(dataset, data_dir)
+    return Scorer.for_benchmark(benchmark, [Objective.parse(o) for o in objectives], space, fidelity)
 
 
 def evaluation_counts(epochs: int, step: int, budgets: tuple[int, ...] = ()) -> list[int]:
@@ -43,38 +54,58 @@ def evaluation_counts(epochs: int, step: int, budgets: tuple[int, ...] = ()) -> 
 def run_once(experiment: Experiment, configuration: Configuration, seed: int) -> dict[str, Any]:
     """Search with one configuration and seed; the record holds the history, the final front and
     the scores of the front after every `curve_step` evaluations (and at each budget)."""
-    api = _dataset_api(experiment.dataset, experiment.data_dir)
-    benchmark, space = api["benchmark"], api["space"]
-    evaluator = Evaluator(benchmark, experiment.objectives, budget=configuration.epochs, epoch=experiment.fidelity, space=space)
+    benchmark, space = open_dataset(experiment.dataset, experiment.data_dir)
     search = dict(configuration.search)
-    if configuration.optimizer == "pls" and search.get("init") == "surrogate_front":
+    if "source_data_dir" in optimizer_class(configuration.optimizer).defaults:  # sources share the data dir
         search.setdefault("source_data_dir", experiment.data_dir)
-    optimizer = OPTIMIZERS[configuration.optimizer](evaluator, seed=seed, **search)
-    began = time.perf_counter()
-    optimizer.run()
-    runtime = time.perf_counter() - began
-    scorer = _scorer(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
-    rows, values = np.asarray(evaluator.history_rows), evaluator.history_values
-    hashes = space.hashes[rows]
-    predicted = [any(not benchmark.is_measured(h, o.metric) for o in evaluator.objectives) for h in hashes]
+    run = Search(
+        benchmark, configuration.optimizer, experiment.objectives, configuration.epochs,
+        seed=seed, space=space, epoch=experiment.fidelity, **search,
+    )
+    result = run.run()
+    scorer = scorer_for(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
+    rows, values = space.indices(result.hashes), result.values
     counts = evaluation_counts(len(rows), experiment.curve_step, experiment.budgets)
-    front = scorer.front(rows, values)
+    front = result.front
+    hashes = np.asarray(result.hashes)
+    settings = run_settings(experiment, configuration)
     return {
         "experiment": experiment.name,
         "configuration": configuration.name,
         "seed": seed,
         "epochs": configuration.epochs,
-        "objectives": [o.metric for o in evaluator.objectives],
-        "runtime_s": runtime,
-        "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": predicted},
+        "settings": settings,
+        "fingerprint": fingerprint(settings),
+        "objectives": [o.metric for o in result.objectives],
+        "runtime_s": result.runtime_s,
+        "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": (~result.measured).tolist()},
         "front": {"hash": hashes[front].tolist(), "values": values[front].tolist()},
         "scores": [{"evaluations": n, **scorer.score(rows[:n], values[:n])} for n in counts],
+        # population methods: per-generation fitness and the clustering initialiser's report
+        **{key: getattr(run.optimizer, key) for key in ("trace", "init_report") if getattr(run.optimizer, key, None)},
     }
 
 
-def run_and_save(experiment: Experiment, configuration: str, seed: int) -> Path:
-    """Run unless its file exists; returns the file."""
-    path = run_path(experiment, configuration, seed)
+def check_reusable(path: Path, experiment: Experiment, configuration: Configuration) -> bool:
+    """True when `path` holds a finished run of these settings; `ConfigError` naming the changed
+    keys when it holds a run of other settings (rerun with --fresh to start afresh)."""
     if not path.exists():
-        write_json(path, run_once(experiment, experiment.configurations[configuration], seed))
+        return False
+    record = read_json(path)
+    settings = run_settings(experiment, configuration)
+    if not isinstance(record, dict) or record.get("fingerprint") != fingerprint(settings):
+        changed = changed_keys(record.get("settings", {}) if isinstance(record, dict) else {}, settings)
+        raise ConfigError(
+            f"{path} was produced with other settings (changed: {', '.join(changed) or 'unknown'}); "
+            "rerun with --fresh to discard old runs, or use another --out-dir"
+        )
+    return True
+
+
+def run_and_save(experiment: Experiment, configuration: str, seed: int) -> Path:
+    """Run unless a finished run of the same settings exists; returns the file."""
+    path = run_path(experiment, configuration, seed)
+    spec = experiment.configurations[configuration]
+    if not check_reusable(path, experiment, spec):
+        atomic_write_json(path, run_once(experiment, spec, seed))
     return path

@@ -14,15 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..benchmarks.base import Benchmark
-from ..search import Objective
-from ..search.pareto import (
-    Bounds,
-    igd_plus,
-    mean_pareto_distance,
-    non_dominated,
-    normalised_hypervolume,
-    to_minimisation,
-)
+from ..search import Objective, minimisation_form
+from ..search.pareto import Bounds, igd_plus, mean_pareto_distance, non_dominated, normalised_hypervolume
 from ..space import CellTable
 
 
@@ -43,13 +36,13 @@ class Scorer:
         """Bounds and true front from the benchmark's values over every cell (unknown cells skipped)."""
         objectives = tuple(objectives)
         natural = np.stack([np.asarray(benchmark.values(o.metric, epoch), dtype=float) for o in objectives], axis=1)
-        F = to_minimisation(natural, [o.maximise for o in objectives])
+        F = minimisation_form(natural, objectives)
         F = F[np.isfinite(F).all(axis=1)]
         bounds = Bounds.of(F)
         return cls(objectives, space, bounds, bounds.normalise(F[non_dominated(F)]))
 
     def minimisation(self, values: np.ndarray) -> np.ndarray:
-        return to_minimisation(values, [o.maximise for o in self.objectives])
+        return minimisation_form(values, self.objectives)
 
     def true_front(self) -> np.ndarray:
         """The whole space's non-dominated values in natural directions."""

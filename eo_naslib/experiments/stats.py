@@ -66,3 +66,51 @@ def mann_whitney(
                     }
                 )
     return pd.DataFrame(out)
+
+
+def vargha_delaney_a12(x: Sequence[float], y: Sequence[float]) -> float:
+    """Vargha-Delaney A12: the probability that a value of `x` exceeds one of `y` (ties count
+    half). 0.5 is no effect; 0.56 / 0.64 / 0.71 are the usual small / medium / large thresholds."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) == 0 or len(y) == 0:
+        raise ValueError("A12 needs two non-empty samples")
+    greater = (x[:, None] > y[None, :]).sum()
+    ties = (x[:, None] == y[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(x) * len(y)))
+
+
+def a12_magnitude(a12: float) -> str:
+    """Vargha and Delaney's label of |A12 - 0.5|: negligible, small, medium or large."""
+    distance = abs(a12 - 0.5)
+    return "negligible" if distance < 0.06 else "small" if distance < 0.14 else "medium" if distance < 0.21 else "large"
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1), in input order."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order]).clip(max=1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def with_effect_sizes(summary: pd.DataFrame, tests: pd.DataFrame, budgets: Sequence[int] = ()) -> pd.DataFrame:
+    """`tests` (from `mann_whitney`) with columns `A12` (of a over b), its magnitude, and
+    `p_holm`: Holm's correction over all the tests of the same metric."""
+    if tests.empty:
+        return tests.assign(A12=[], magnitude=[], p_holm=[])
+    out = tests.copy()
+    a12 = []
+    for record in out.itertuples(index=False):
+        at = None if record.at == "final" else int(record.at)
+        x = _sample(summary, record.a, at)[record.metric].to_numpy()
+        y = _sample(summary, record.b, at)[record.metric].to_numpy()
+        a12.append(vargha_delaney_a12(x, y))
+    out["A12"] = a12
+    out["magnitude"] = [a12_magnitude(a) for a in a12]
+    out["p_holm"] = np.nan
+    for _, group in out.groupby("metric"):
+        out.loc[group.index, "p_holm"] = holm(group.p.to_numpy())
+    return out

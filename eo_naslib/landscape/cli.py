@@ -6,8 +6,12 @@ import argparse
 import json
 import os
 
+from ..arguments import non_negative_int, positive_float, positive_int
+from ..benchmarks import load_benchmark
 from ..errors import ConfigError
+from ..io import check_writable, save_figure
 from .footprint import FootprintSettings, footprint, load, save
+from .plots import all_plots, radar
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     fp.add_argument("--benchmark", help="installed benchmark: so2sat or cifar10")
     fp.add_argument("--metric", default="val_accuracy", help="metric (default val_accuracy)")
     fp.add_argument(
-        "--epoch", type=int, help="fidelity of the landscape (default: the benchmark's default epoch)"
+        "--epoch", type=positive_int, help="fidelity of the landscape (default: the benchmark's default epoch)"
     )
     fp.add_argument(
         "--neighbourhood", default="edit", choices=("edit", "hamming"), help="neighbour moves (default edit)"
@@ -35,19 +39,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="30",
         help="'recorded' (the benchmark's walks) or a number of random walks (default 30)",
     )
-    fp.add_argument("--steps", type=int, default=100, help="steps per random walk (default 100)")
-    fp.add_argument("--trials", type=int, default=9, help="birthday-problem trials T (default 9)")
-    fp.add_argument("--runs", type=int, default=200, help="BILS runs per trial M (default 200)")
+    fp.add_argument("--steps", type=positive_int, default=100, help="steps per random walk (default 100)")
+    fp.add_argument("--trials", type=positive_int, default=9, help="birthday-problem trials T (default 9)")
+    fp.add_argument("--runs", type=positive_int, default=200, help="BILS runs per trial M (default 200)")
     fp.add_argument(
         "--epochs",
-        type=int,
+        type=positive_int,
         nargs="+",
         default=[],
         help="ordered fidelities for persistence, e.g. 4 12 36 108",
     )
     fp.add_argument(
         "--proxy-samples",
-        type=int,
+        type=positive_int,
         default=100,
         help="cells sampled for the nearest-neighbour proxy (default 100)",
     )
@@ -56,13 +60,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="BENCHMARK:METRIC[:EPOCH] for the seeds' local-optimum ratio, e.g. cifar10:val_accuracy:36",
     )
     fp.add_argument(
-        "--epsilon", type=float, default=1e-3, help="neutrality threshold |f(y) - f(x)| < eps (default 1e-3)"
+        "--epsilon", type=positive_float, default=1e-3, help="neutrality threshold |f(y) - f(x)| < eps (default 1e-3)"
     )
-    fp.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    fp.add_argument("--seed", type=non_negative_int, default=0, help="seed of every random choice (default 0)")
     fp.add_argument(
         "--data-dir", help="benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)"
     )
-    fp.add_argument("--out", help="output directory for footprint.json and the PNG plots")
+    fp.add_argument("--out-dir", "--out", dest="out", help="output directory for footprint.json and the PNG plots")
     fp.add_argument("--no-plots", action="store_true", help="write the JSON record only")
     fp.add_argument("--quiet", action="store_true", help="no progress bars")
     fp.set_defaults(func=_footprint)
@@ -86,8 +90,6 @@ def _walks(value: str) -> str | int:
 
 
 def _reference(value: str | None, data_dir: str | None, surrogate: bool) -> tuple | None:
-    from ..benchmarks import load_benchmark
-
     if not value:
         return None
     parts = value.split(":")
@@ -100,8 +102,6 @@ def _reference(value: str | None, data_dir: str | None, surrogate: bool) -> tupl
 
 
 def _footprint(args: argparse.Namespace) -> int:
-    from ..benchmarks import load_benchmark
-
     if not args.benchmark or not args.out:
         raise ConfigError("footprint needs --benchmark NAME and --out DIR (or use `footprint compare`)")
     settings = FootprintSettings(
@@ -118,16 +118,14 @@ def _footprint(args: argparse.Namespace) -> int:
         epsilon=args.epsilon,
         seed=args.seed,
     )
+    check_writable(args.out)  # before minutes of work, not after
     benchmark = load_benchmark(args.benchmark, args.data_dir, surrogate=not args.tabular)
     reference = _reference(args.reference, args.data_dir, surrogate=True)
     record = footprint(benchmark, settings, reference=reference, progress=not args.quiet)
-    os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "footprint.json")
     save(record, path)
     written = [path]
     if not args.no_plots:
-        from .plots import all_plots
-
         written += all_plots(record, args.out)
     print(json.dumps({"written": written, "summary": summary(record)}, indent=1))
     return 0
@@ -154,9 +152,9 @@ def summary(record: dict) -> dict:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .plots import radar
-
     records = [load(p) for p in args.records]
-    radar(records, args.out)
+    figure = radar(records)
+    figure.tight_layout()
+    save_figure(figure, args.out, dpi=110)
     print(json.dumps({"written": args.out, "records": len(records)}))
     return 0

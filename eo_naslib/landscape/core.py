@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, UnknownMetricError
+from ..benchmarks.metrics import METRICS
+from ..errors import UnknownMetricError
+from ..space import all_cells, check_neighbourhood
 from .graph import NeighbourGraph
-
-NEIGHBOURHOODS = ("edit", "hamming")
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,7 @@ def from_benchmark(
 
     `symmetric` adds the reverse of every move of the space's table (see `graph`).
     """
-    from ..benchmarks.metrics import METRICS
-    from ..space import all_cells
-
-    if neighbourhood not in NEIGHBOURHOODS:
-        raise ConfigError(f"unknown neighbourhood {neighbourhood!r}; choose one of {list(NEIGHBOURHOODS)}")
+    check_neighbourhood(neighbourhood)
     if metric not in benchmark.metrics:
         raise UnknownMetricError(
             f"{benchmark.name} has no metric {metric!r}; choose one of {list(benchmark.metrics)}"
@@ -93,5 +89,5 @@ def from_benchmark(
         "surrogate": bool(getattr(benchmark, "surrogate", False)),
         "known_cells": int(np.isfinite(fitness).sum()),
     }
-    graph = NeighbourGraph.from_table(space.neighbour_table(neighbourhood), symmetric)
+    graph = NeighbourGraph.from_space(space, neighbourhood, symmetric)
     return Landscape(fitness, graph, bool(maximise), settings)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from ..errors import ConfigError, DataFileError
+from ..io import atomic_write_json, read_json, to_jsonable
+from ..space import all_cells
 from . import distribution, fdc, neutrality, optima, persistence, walks
 from .core import Landscape, from_benchmark
 from .graph import NeighbourGraph
@@ -38,20 +40,70 @@ class FootprintSettings:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class Footprint(Mapping[str, Any]):
+    """A footprint record: the settings and each feature group (plain JSON values).
+
+    Reads like the JSON mapping it round-trips to (`record["fdc"]["edit"]`), so plots and
+    reports take a `Footprint` or a loaded dict alike.
+    """
+
+    settings: dict[str, Any]
+    distribution: dict[str, Any]
+    fdc: dict[str, Any]
+    ruggedness: dict[str, Any]
+    local_optima: dict[str, Any]
+    neutrality: dict[str, Any]
+    persistence: dict[str, Any] | None = None
+    format: str = FORMAT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "record") -> Footprint:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise DataFileError(f"{source} is not a footprint record (format {found!r}, expected {FORMAT!r})")
+        missing = [f.name for f in fields(cls) if f.name not in data and f.name != "persistence"]
+        if missing:
+            raise DataFileError(f"footprint {source} lacks {missing}; recompute it with `eo-naslib footprint`")
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
+    def to_json(self, path: str | os.PathLike) -> None:
+        save(self, path)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> Footprint:
+        return load(path)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._present():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._present())
+
+    def __len__(self) -> int:
+        return len(self._present())
+
+    def _present(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
+
+
 def footprint(
     benchmark: Any,
     settings: FootprintSettings,
     space: Any = None,
     reference: tuple[Any, str, int | None] | None = None,
     progress: bool = True,
-) -> dict[str, Any]:
+) -> Footprint:
     """Compute the footprint of `benchmark` (and the seeds' ratio estimate against `reference`).
 
     `reference` is (benchmark, metric, epoch) of the landscape the local-optimum ratio is taken
     against (the seeds used CIFAR-10 at 36 epochs for So2Sat).
     """
-    from ..space import all_cells
-
     space = space if space is not None else all_cells()
     seeds = np.random.SeedSequence(settings.seed).generate_state(6)
     s = settings
@@ -77,7 +129,7 @@ def footprint(
             record[step] = neutrality.neutrality(landscape, s.epsilon)
         elif step == "persistence" and s.persistence_epochs:
             record[step] = _persistence(benchmark, s, landscape)
-    return record
+    return Footprint.from_dict(to_jsonable(record))
 
 
 def _settings_dict(s: FootprintSettings) -> dict[str, Any]:
@@ -96,8 +148,8 @@ def _fdc(landscape: Landscape, space: Any, seed: int) -> dict[str, Any]:
     best = fdc.global_optimum(landscape)
     edit = landscape.graph
     if landscape.settings.get("neighbourhood") != "edit":
-        edit = NeighbourGraph.from_table(
-            space.neighbour_table("edit"), landscape.settings.get("symmetric", True)
+        edit = NeighbourGraph.from_space(
+            space, "edit", landscape.settings.get("symmetric", True)
         )
     return {
         "optimum": {"row": best, "hash": str(space.hashes[best]), "fitness": float(landscape.fitness[best])},
@@ -198,39 +250,18 @@ def _measured(benchmark: Any, metric: str, epoch: int | None, landscape: Landsca
     return landscape.known.copy()
 
 
-def to_jsonable(value: Any) -> Any:
-    """numpy scalars/arrays to Python, non-finite floats to None (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def save(record: Footprint | dict[str, Any], path: str | os.PathLike) -> None:
+    """Write a footprint record as JSON, atomically (a kill leaves the previous file intact)."""
+    atomic_write_json(path, record)
 
 
-def save(record: dict[str, Any], path: str | os.PathLike) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(to_jsonable(record), fh, indent=1, allow_nan=False)
-
-
-def load(path: str | os.PathLike) -> dict[str, Any]:
+def load(path: str | os.PathLike) -> Footprint:
+    """A footprint record written by `save`; `DataFileError` naming the problem otherwise."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            record = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise DataFileError(
-            f"cannot read footprint {path} ({exc}); pass a file written by `eo-naslib footprint`"
-        ) from exc
-    if record.get("format") != FORMAT:
-        raise DataFileError(
-            f"{path} is not a footprint record (format {record.get('format')!r}, expected {FORMAT!r})"
-        )
-    return record
+        data = read_json(path)
+    except DataFileError as exc:
+        raise DataFileError(f"{exc}; pass a file written by `eo-naslib footprint`") from None
+    return Footprint.from_dict(data, source=str(path))
 
 
 def radar_features(record: dict[str, Any]) -> dict[str, float | None]:

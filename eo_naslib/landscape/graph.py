@@ -1,9 +1,9 @@
 """The neighbourhood as a compressed sparse row graph over all_cells rows.
 
-The space's neighbour tables are directed: a move that prunes vertices has no reverse move in
-the table (vertex counts never grow), so walks drift to small cells and the 2-vertex cell is a
-dead end. `from_table(..., symmetric=True)` adds the reverse of every move, giving the
-symmetric relation y in N(x) <=> x in N(y) that a distance-1 neighbourhood implies.
+The space's one-way moves are directed: a move that prunes vertices has no reverse move (vertex
+counts never grow), so walks would drift to small cells and the 2-vertex cell is a dead end.
+`from_space(..., symmetric=True)` takes the symmetric relation y in N(x) <=> x in N(y) that a
+distance-1 neighbourhood implies, the one search uses too (see `eo_naslib.space.neighbourhoods`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+from ..space import CellTable
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,12 @@ class NeighbourGraph:
     @property
     def degree(self) -> np.ndarray:
         return np.diff(self.indptr)
+
+    @classmethod
+    def from_space(cls, space: CellTable, kind: str = "edit", symmetric: bool = True) -> NeighbourGraph:
+        """The space's own neighbour relation (`CellTable.neighbour_graph`)."""
+        indptr, indices = space.neighbour_graph(kind, symmetric)
+        return cls(indptr.astype(np.int64), indices.astype(np.int64))
 
     @classmethod
     def from_table(cls, table: np.ndarray, symmetric: bool = True) -> NeighbourGraph:

@@ -3,37 +3,55 @@
 from __future__ import annotations
 
 import copy
+import difflib
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
-from ..search import OPTIMIZERS
+from ..io import load_yaml
+from ..search import OPTIMIZERS, Objective
 from .dataset_api import DATASETS, canonical_search_space
 from .optimizer import GENERIC_SEARCH_KEYS
 
 REQUIRED_KEYS = ("seed", "search_space", "dataset", "optimizer", "out_dir", "search")
 OPTIONAL_KEYS = ("data_dir", "config_id", "evaluation")
-#: search keys of NASLib's stock optimizers: accepted (and ignored) when our optimizer has no use for them
+#: search keys the runner reads besides GENERIC_SEARCH_KEYS: restrict the search to measured cells
+OUR_SEARCH_KEYS = ("measured_only",)
+#: top-level keys of NASLib's own config files (its runners' yaml files): accepted, listed once as ignored
+NASLIB_TOP_KEYS = frozenset(
+    "autocorr_size batch_size config_type cutout cutout_length cutout_prob experiment_type fidelity_list "
+    "fidelity_single hparams_from_file max_autocorr_trials max_hpo_time max_nbhd_trials max_set_size num_classes "
+    "predictor run_acc_stats run_autocorr run_nbhd_size test_size train_portion train_size train_size_list "
+    "train_size_single uniform_random walks data save gpu eval_only resume model_path".split()
+)
+#: search keys of NASLib's stock optimizers and runners: accepted (listed once as ignored) when
+#: our optimizer has no use for them
 NASLIB_SEARCH_KEYS = frozenset(
     "sample_size population_size num_init k num_ensemble predictor_type acq_fn_type acq_fn_optimization "
-    "encoding_type num_arches_to_mutate max_mutations num_candidates zc zc_names zc_only use_zc_api "
-    "load_labeled batch_size data_size cutout cutout_length cutout_prob train_portion seed".split()
+    "encoding_type num_arches_to_mutate max_mutations num_candidates zc zc_names zc_only zc_ensemble use_zc_api "
+    "load_labeled batch_size data_size cutout cutout_length cutout_prob train_portion seed budgets debug_predictor "
+    "predictor arch_learning_rate arch_weight_decay drop_path_prob grad_clip learning_rate learning_rate_min "
+    "momentum normalization normalization_exponent output_weights tau_max tau_min threshold unrolled "
+    "warm_start_epochs weight_decay gpu".split()
 )
+#: NASLib's discrete optimizers that only run through NASLib (plugins/naslib_bridge.py)
+NASLIB_ONLY_OPTIMIZERS = ("bananas", "npenas", "bp")
+logger = logging.getLogger(__name__)
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of keys, got {type(data).__name__}")
-    return data
+def _unknown(kind: str, key: str, allowed: Sequence[str], where: str = "") -> ConfigError:
+    """"<kind> 'key' is unknown<where>; did you mean ...? allowed: [...]"."""
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
+    return ConfigError(f"{kind} {key!r} is unknown{where}{hint} allowed: {sorted(allowed)}")
+
+
+def _ignored(config: dict[str, Any], search_keys: Sequence[str], top_keys: Sequence[str]) -> None:
+    names = [*top_keys, *(f"search.{k}" for k in search_keys)]
+    if names:
+        logger.warning("NASLib config keys %s are not used by optimizer %r and are ignored", ", ".join(names), config["optimizer"])
 
 
 def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -42,7 +60,7 @@ def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[st
         raise ConfigError(f"overrides come in 'key value' pairs; {overrides[-1]!r} has no value")
     config = copy.deepcopy(config)
     for key, raw in zip(overrides[::2], overrides[1::2]):
-        value = yaml.safe_load(raw)
+        value = load_yaml(f"override {key}", raw)
         *parents, leaf = key.split(".")
         node = config
         for part in parents:
@@ -64,9 +82,10 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     missing = [k for k in REQUIRED_KEYS if k not in config]
     if missing:
         raise ConfigError(f"config key {missing[0]!r} is missing; required keys: {list(REQUIRED_KEYS)}")
-    unknown = sorted(set(config) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
-    if unknown:
-        raise ConfigError(f"config key {unknown[0]!r} is unknown; allowed: {sorted(REQUIRED_KEYS + OPTIONAL_KEYS)}")
+    ours = set(REQUIRED_KEYS) | set(OPTIONAL_KEYS)
+    for key in sorted(set(config) - ours - NASLIB_TOP_KEYS):
+        raise _unknown("config key", key, sorted(ours))
+    ignored_top = sorted(set(config) & NASLIB_TOP_KEYS)
     config = copy.deepcopy(config)
     if not isinstance(config["seed"], int) or isinstance(config["seed"], bool) or config["seed"] < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {config['seed']!r}")
@@ -74,8 +93,14 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     canonical_search_space(config["search_space"])
     if config["dataset"] not in DATASETS:
         raise ConfigError(f"dataset {config['dataset']!r} is unknown; allowed: {sorted(DATASETS)}")
+    if config["optimizer"] in NASLIB_ONLY_OPTIMIZERS:
+        raise ConfigError(
+            f"optimizer {config['optimizer']!r} is NASLib's; run this config through NASLib with "
+            "`python plugins/naslib_bridge.py --config-file FILE` (docs/naslib_bridge.md), or choose one of "
+            f"{sorted(OPTIMIZERS)}"
+        )
     if config["optimizer"] not in OPTIMIZERS:
-        raise ConfigError(f"optimizer {config['optimizer']!r} is unknown; allowed: {sorted(OPTIMIZERS)}")
+        raise _unknown("optimizer", str(config["optimizer"]), sorted(OPTIMIZERS))
     search = config["search"]
     if not isinstance(search, dict):
         raise ConfigError(f"search must be a mapping of search keys, got {search!r}")
@@ -83,14 +108,14 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("search.epochs (the number of distinct cells to evaluate) is missing")
     for key in ("epochs", "checkpoint_freq", "fidelity"):
         _positive_int(search, key)
-    allowed = set(GENERIC_SEARCH_KEYS) | set(OPTIMIZERS[config["optimizer"]].defaults)
-    unknown = sorted(set(search) - allowed - NASLIB_SEARCH_KEYS)
-    if unknown:
-        raise ConfigError(f"search key {unknown[0]!r} is unknown for optimizer {config['optimizer']!r}; allowed: {sorted(allowed)}")
+    allowed = set(GENERIC_SEARCH_KEYS) | set(OUR_SEARCH_KEYS) | set(OPTIMIZERS[config["optimizer"]].defaults)
+    for key in sorted(set(search) - allowed - NASLIB_SEARCH_KEYS):
+        raise _unknown("search key", key, sorted(allowed), f" for optimizer {config['optimizer']!r}")
+    if not isinstance(search.get("measured_only", False), bool):
+        raise ConfigError(f"search.measured_only must be true or false, got {search['measured_only']!r}")
+    _ignored(config, sorted(set(search) - allowed - {"seed"}), ignored_top)
     objectives = search.get("objectives")
     if objectives is not None:
-        from ..search import Objective
-
         if not isinstance(objectives, list) or not objectives:
             raise ConfigError(f"search.objectives must be a non-empty list, got {objectives!r}")
         for objective in objectives:

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
+from ..benchmarks.datasets import DATASETS, open_dataset
 from ..errors import ConfigError
+from . import nb101_api
 
 SEARCH_SPACE_ALIASES = {"nasbench101": "nasbench101", "eo_nasbench101": "nasbench101"}
 
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """How a NASLib dataset name maps onto one of our benchmarks."""
-
-    benchmark: str  # name for `load_benchmark`
-    macro: bool  # accuracies are class-averaged (macro)
-    description: str
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "cifar10": DatasetSpec("cifar10", False, "NAS-Bench-101 on CIFAR-10"),
-    "so2sat_lcz42_micro": DatasetSpec("so2sat", False, "So2Sat LCZ42 (Sentinel-2), overall accuracy"),
-    "so2sat_lcz42_macro": DatasetSpec("so2sat", True, "So2Sat LCZ42 (Sentinel-2), class-averaged accuracy"),
-}
-
-DatasetApiFactory = Callable[[str, str | None], dict[str, Any]]
+DatasetApiFactory = Callable[[str, Optional[str]], dict[str, Any]]  # Optional: evaluated at runtime
 _REGISTRY: dict[tuple[str, str], DatasetApiFactory] = {}
 
 
@@ -44,15 +29,17 @@ def canonical_search_space(name: str) -> str:
 
 
 def _nb101_api(dataset: str, data_dir: str | None) -> dict[str, Any]:
-    from ..benchmarks import load_benchmark
-    from ..space import all_cells
-
+    """Our keys (`benchmark`, `space`, `dataset`, `macro`) and NASLib's stock NB101 keys
+    (`api`: the nb101_api module, `nb101_data`: a NASBench over the benchmark)."""
     spec = DATASETS[dataset]
+    benchmark, space = open_dataset(dataset, data_dir)
     return {
-        "benchmark": load_benchmark(spec.benchmark, data_dir=data_dir),
-        "space": all_cells(),
+        "benchmark": benchmark,
+        "space": space,
         "dataset": dataset,
         "macro": spec.macro,
+        "api": nb101_api,
+        "nb101_data": nb101_api.NASBench(benchmark, space, macro=spec.macro),
     }
 
 
@@ -63,7 +50,8 @@ for _dataset in DATASETS:
 def get_dataset_api(
     search_space: str | None = None, dataset: str | None = None, data_dir: str | os.PathLike | None = None
 ) -> dict[str, Any]:
-    """The dataset API for a search space and dataset: `{"benchmark", "space", "dataset", "macro"}`."""
+    """The dataset API for a search space and dataset: `{"benchmark", "space", "dataset", "macro"}`
+    plus NASLib's NB101 keys `api` and `nb101_data` (see `nb101_api`)."""
     space = canonical_search_space(search_space or "nasbench101")
     dataset = dataset or "cifar10"
     factory = _REGISTRY.get((space, dataset))

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
+from typing import Any
 
 from ..errors import UnknownMetricError
+
+
+logger = logging.getLogger(__name__)
+#: (benchmark, metric) pairs already reported as unavailable
+_REPORTED: set[tuple[str, str]] = set()
+
+
+def report_unavailable(benchmark: str, metric: str) -> None:
+    """Log once per process, benchmark and metric that the value is answered NaN."""
+    if (benchmark, metric) not in _REPORTED:
+        _REPORTED.add((benchmark, metric))
+        logger.warning("benchmark %r has no %s; answered NaN (listed once)", benchmark, metric)
 
 
 class Metric(Enum):
@@ -57,17 +71,27 @@ _MACRO = {
 ACCURACIES = frozenset(_MACRO) | frozenset(_MACRO.values())
 
 
-def to_metric_name(metric: Metric, macro: bool = False) -> str:
+def as_metric(metric: Any) -> Metric:
+    """Our `Metric` for ours, for a member of NASLib's enum (matched by name) or for a name."""
+    if isinstance(metric, Metric):
+        return metric
+    name = getattr(metric, "name", metric)
+    try:
+        return Metric[str(name).upper()]
+    except KeyError:
+        raise UnknownMetricError(f"unknown Metric {name!r}; known: {[m.name for m in Metric]}") from None
+
+
+def to_metric_name(metric: Metric, macro: bool = False, strict: bool = True) -> str | None:
     """Our metric name for a NASLib `Metric`; `macro` picks class-averaged accuracies
-    (datasets named `*_macro`)."""
+    (datasets named `*_macro`). A member no benchmark offers raises (None if not `strict`)."""
     if macro:
         metric = _MACRO.get(metric, metric)
-    try:
+    if metric in _NAMES:
         return _NAMES[metric]
-    except KeyError:
-        raise UnknownMetricError(
-            f"Metric.{metric.name} has no benchmark value; answerable: {sorted(m.name for m in _NAMES)}"
-        ) from None
+    if not strict:
+        return None
+    raise UnknownMetricError(f"Metric.{metric.name} has no benchmark value; answerable: {sorted(m.name for m in _NAMES)}")
 
 
 def from_metric_name(name: str) -> Metric:

@@ -6,9 +6,9 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
+from ..benchmarks.datasets import dataset_spec
 from ..errors import ConfigError, UnknownMetricError
-from ..search import OPTIMIZERS, Evaluator, SearchOptimizer
-from .dataset_api import DATASETS
+from ..search import Evaluator, Search, SearchOptimizer, minimisation_form, optimizer_class
 from .metric import Metric, to_metric_name
 from .search_space import NasBench101SearchSpace
 
@@ -66,23 +66,29 @@ class DiscreteOptimizer(MetaOptimizer):
     using_step_function = False
 
     def __init__(self, name: str, dataset: str, search: dict[str, Any], seed: int) -> None:
-        if name not in OPTIMIZERS:
-            raise ConfigError(f"optimizer {name!r} is unknown; allowed: {sorted(OPTIMIZERS)}")
+        self.cls = optimizer_class(name)
         self.name = name
         self.dataset = dataset
         self.search = dict(search)
         self.seed = seed
-        self.macro = DATASETS[dataset].macro
-        self.evaluator: Evaluator | None = None
-        self.inner: SearchOptimizer | None = None
+        self.macro = dataset_spec(dataset).macro
+        self.run: Search | None = None
         self.dataset_api: dict[str, Any] | None = None
         self._epoch = -1
 
+    @property
+    def evaluator(self) -> Evaluator | None:
+        return None if self.run is None else self.run.evaluator
+
+    @property
+    def inner(self) -> SearchOptimizer | None:
+        return None if self.run is None else self.run.optimizer
+
     def optimizer_params(self) -> dict[str, Any]:
-        return {k: v for k, v in self.search.items() if k in OPTIMIZERS[self.name].defaults}
+        return {k: v for k, v in self.search.items() if k in self.cls.defaults}
 
     def objectives(self) -> list[Any]:
-        costs = getattr(OPTIMIZERS[self.name], "cost_objectives", ())  # multi-objective optimizers
+        costs = getattr(self.cls, "cost_objectives", ())  # multi-objective optimizers
         default = [to_metric_name(Metric.VAL_ACCURACY, self.macro), *costs]
         return list(self.search.get("objectives") or default)
 
@@ -95,14 +101,21 @@ class DiscreteOptimizer(MetaOptimizer):
         fidelity = self.search.get("fidelity")
         if fidelity is not None and int(fidelity) not in benchmark.fidelities:
             raise ConfigError(f"search.fidelity {fidelity} is not offered by {self.dataset}; allowed: {list(benchmark.fidelities)}")
-        self.evaluator = Evaluator(
+        if self.search.get("measured_only"):
+            raise ConfigError(
+                f"search.measured_only is not supported by our optimizer {self.name!r} yet; it restricts "
+                "NASLib's optimizers (rs, re, ls, bananas, ...) run through plugins/naslib_bridge.py"
+            )
+        self.run = Search(
             benchmark,
+            self.cls,
             self.objectives(),
-            budget=int(self.search["epochs"]),
-            epoch=None if fidelity is None else int(fidelity),
+            int(self.search["epochs"]),
+            seed=self.seed,
             space=dataset_api["space"],
+            epoch=None if fidelity is None else int(fidelity),
+            **self.optimizer_params(),
         )
-        self.inner = OPTIMIZERS[self.name](self.evaluator, seed=self.seed, **self.optimizer_params())
 
     def new_epoch(self, epoch: int) -> None:
         assert self.inner is not None and self.evaluator is not None, "call adapt_search_space first"
@@ -116,7 +129,7 @@ class DiscreteOptimizer(MetaOptimizer):
         rows = self.evaluator.history_rows[: epoch + 1]
         if not incumbent:
             return rows[-1]
-        scores = self.evaluator.to_minimisation(self.evaluator.history_values[: epoch + 1])[:, 0]
+        scores = minimisation_form(self.evaluator.history_values[: epoch + 1], self.evaluator.objectives)[:, 0]
         return rows[int(scores.argmin())]
 
     def _value(self, row: int, metric: Metric) -> float | None:
@@ -145,7 +158,8 @@ class DiscreteOptimizer(MetaOptimizer):
         return stats["train_acc"], stats["valid_acc"], stats["test_acc"], stats["train_time"]
 
     def test_statistics(self) -> dict[str, Any]:
-        return self.dataset_api["benchmark"].query_all(self.evaluator.space.hashes[self.inner.incumbent()], epoch=self.evaluator.epoch)
+        row = self.inner.incumbent()
+        return self.dataset_api["benchmark"].query_all(self.evaluator.space.hashes[row], epoch=self.evaluator.epoch).to_dict()
 
     def get_final_architecture(self) -> NasBench101SearchSpace:
         arch = self.search_space.clone()

@@ -7,19 +7,30 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from .config import apply_overrides, load_yaml, save_dir, validate
+from ..errors import report_errors
+from ..experiments.runs import scorer_for
+from ..io import save_figure
+from ..search import SearchResult
+from ..space import CellTable
+from ..io import load_config
+from .config import apply_overrides, save_dir, validate
 from .dataset_api import get_dataset_api
 from .optimizer import DiscreteOptimizer
 from .search_space import NasBench101SearchSpace
 from .trainer import CHECKPOINT, Trainer
 
 
+RESULT = "search_result.json"
+FRONT_PICTURE = "front.png"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-file", required=True, help="NASLib-style YAML config")
     parser.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="hide the progress bar")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="overrides as 'key value' pairs, e.g. seed 3 search.epochs 100")
 
 
@@ -40,25 +51,37 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
         trainer.search(resume_from=resume_from, after_epoch=lambda _: bar.update(1))
     final = trainer.evaluate()
     evaluator = optimizer.evaluator
-    return {
+    result = optimizer.run.result()
+    result.to_json(directory / RESULT)
+    picture = save_figure(result.plot(), directory / FRONT_PICTURE)
+    summary = {
         "save_dir": str(directory),
         "evaluations": evaluator.n_evaluations,
+        "measured_share": float(result.measured.mean()) if result.n_evaluations else 0.0,
         "best_hash": final["hash"],
         "best": {o.metric: float(v) for o, v in zip(evaluator.objectives, evaluator.evaluate(final["hash"]))},
+        "front_size": len(result.front),
         "resumed": bool(resume_from),
+        "files": [str(directory / name) for name in ("errors.json", "trajectory.json", RESULT)] + [str(picture)],
     }
+    if len(evaluator.objectives) > 1:
+        scorer = scorer_for(config["dataset"], config.get("data_dir"), tuple(o.label for o in evaluator.objectives), evaluator.epoch)
+        summary["hypervolume"] = scorer.score(space_rows(result, dataset_api["space"]), result.values)["hypervolume"]
+    return summary
+
+
+def space_rows(result: SearchResult, space: CellTable) -> np.ndarray:
+    return space.indices(result.hashes)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    config = apply_overrides(load_yaml(args.config_file), args.opts)
+    config = apply_overrides(load_config(args.config_file), args.opts)
     summary = run(config, resume=args.resume, progress=not args.no_progress)
     print(json.dumps(summary, indent=2))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import report_errors
-
     parser = argparse.ArgumentParser(prog="runner.py", description=__doc__)
     add_arguments(parser)
     return report_errors(lambda: run_from_args(parser.parse_args(argv)))

@@ -1,37 +1,61 @@
 """`NasBench101SearchSpace`: NASLib's NB101 search-space interface over our cells and benchmarks.
 
-Deliberate differences from NASLib (documented in the README):
-- a spec is always a valid pruned `Cell`; invalid specs raise `InvalidCellError` (NASLib: -1);
-- `get_hash()` is the NB101 md5 (identity up to isomorphism), not NASLib's 56-tuple;
+Deliberate differences from NASLib (docs/naslib_bridge.md lists them all):
+- a spec is always a valid `Cell`; invalid specs raise `InvalidCellError` (NASLib: -1);
+- `get_hash()` is the NB101 md5 (identity up to isomorphism), not NASLib's 56-tuple
+  (`get_tuple()` gives that);
 - `query` honours `epoch` (NASLib ignores it unless `full_lc`) and answers the mean over training
   repeats (NASLib draws one repeat at random per call), so repeated queries agree;
-- accuracies are in percent as NASLib's optimizers expect; PARAMETERS is the plain count
-  (NASLib multiplies it by 100 by mistake).
+- a metric the benchmark does not have is answered NaN (listed once in the log as unavailable),
+  where NASLib raises KeyError; accuracies are in percent as NASLib's optimizers expect;
+  PARAMETERS is the plain count (NASLib multiplies it by 100 by mistake);
+- `full_lc` is the per-epoch step curve (length = last fidelity; epoch e holds the value at the
+  first fidelity >= e) where NASLib repeats 4/12/36/108 as 4/8/20/56 values (88 long).
+`get_spec()` and `encode()` are NASLib's: the 7-vertex padded spec and NASLib's encodings.
 """
 
 from __future__ import annotations
 
-import copy
+import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, EONASLibError, UnknownMetricError
-from ..space import Cell, CellTable, all_cells
+from ..errors import ConfigError, EONASLibError
+from ..space import Cell, CellTable, all_cells, mutate, neighbours, random_cell
 from .dataset_api import DATASETS
-from .metric import ACCURACIES, Metric, to_metric_name
+from .encodings import encode, naslib_spec
+from .metric import ACCURACIES, Metric, as_metric, report_unavailable, to_metric_name
 
 #: NASLib's op order for the 56-tuple hash/spec form.
 NASLIB_TUPLE_OPS = ("input", "output", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu")
-
-
 def _global_rng() -> np.random.Generator:
     """A Generator drawn from numpy's global state, which NASLib's Trainer seeds."""
     return np.random.default_rng(np.random.randint(0, 2**63 - 1, dtype=np.int64))
 
 
-class _Neighbour:
+#: mutation attempts before a measured-only search redraws a random measured cell
+MEASURED_TRIES = 100
+
+
+def _measured(dataset_api: dict[str, Any] | None) -> np.ndarray:
+    """The benchmark's measured hashes (sorted), for `measured_only` searches."""
+    if dataset_api is None or "benchmark" not in dataset_api:
+        raise ConfigError("measured_only needs dataset_api=get_dataset_api('nasbench101', dataset)")
+    if "measured_hashes" not in dataset_api:
+        dataset_api["measured_hashes"] = np.sort(np.asarray(dataset_api["benchmark"].measured_hashes()))
+    return dataset_api["measured_hashes"]
+
+
+def _measured_set(dataset_api: dict[str, Any] | None) -> frozenset[str]:
+    if dataset_api is None or "measured_set" not in dataset_api:
+        hashes = _measured(dataset_api)
+        dataset_api["measured_set"] = frozenset(hashes.tolist())
+    return dataset_api["measured_set"]
+
+
+class Neighbour:
     """What NASLib's `get_nbhd` returns: an object whose `.arch` is a search space."""
 
     def __init__(self, arch: NasBench101SearchSpace) -> None:
@@ -51,20 +75,30 @@ class NasBench101SearchSpace:
         self.instantiate_model = False
         self.labeled_archs = None
         self.sample_without_replacement = False
+        #: draw, mutate and neighbour only among cells the benchmark measured (`search.measured_only`)
+        self.measured_only = False
 
     # ------------------------------------------------------------------ identity
     def get_type(self) -> str:
         return "nasbench101"
 
     def clone(self) -> NasBench101SearchSpace:
-        return copy.copy(self)  # the spec is immutable
+        clone = type(self)(self.num_classes)
+        clone.spec = self.spec  # immutable
+        clone.measured_only = self.measured_only
+        return clone
 
     def get_hash(self) -> str:
         return self._cell().hash
 
+    def get_tuple(self) -> tuple[int, ...]:
+        """NASLib's 56-tuple form (its `get_hash`) of the 7-vertex spec."""
+        spec = self.get_spec()
+        return tuple(int(b) for b in spec["matrix"].ravel()) + tuple(NASLIB_TUPLE_OPS.index(op) for op in spec["ops"])
+
     def get_spec(self) -> dict[str, Any]:
-        cell = self._cell()
-        return {"matrix": cell.matrix.copy(), "ops": list(cell.ops)}
+        """NASLib's 7-vertex spec {"matrix": 7 x 7 int8, "ops": 7 names} (padded as NASLib pads)."""
+        return naslib_spec(self._cell())
 
     def set_spec(self, spec: Any, dataset_api: dict[str, Any] | None = None) -> None:
         """Accept a `Cell`, a spec dict, an NB101 md5 hash or NASLib's 56-tuple."""
@@ -90,55 +124,81 @@ class NasBench101SearchSpace:
     def sample_random_architecture(self, dataset_api: dict[str, Any] | None = None, load_labeled: bool = False) -> None:
         if load_labeled:
             raise EONASLibError("load_labeled is not supported for nasbench101; sample without it")
-        self.spec = Cell.random(_global_rng())
+        if self.measured_only:
+            hashes = _measured(dataset_api)
+            self.set_spec(str(hashes[np.random.randint(len(hashes))]), dataset_api)
+        else:
+            self.spec = random_cell(_global_rng())
 
     def mutate(self, parent: NasBench101SearchSpace, dataset_api: dict[str, Any] | None = None, edits: int = 1) -> None:
-        self.spec = parent._cell().mutate(_global_rng())
+        """NB101 mutation; with `measured_only`, redrawn until the child is a measured cell."""
+        for _ in range(MEASURED_TRIES):
+            self.spec = mutate(parent._cell(), _global_rng())
+            if not self.measured_only or self.spec.hash in _measured_set(dataset_api):
+                return
+        self.sample_random_architecture(dataset_api)
 
-    def get_nbhd(self, dataset_api: dict[str, Any] | None = None) -> list[_Neighbour]:
-        neighbours = []
-        for cell in self._cell().neighbours("edit"):
-            arch = NasBench101SearchSpace(self.num_classes)
+    def neighbour(self, arch: NasBench101SearchSpace) -> Any:
+        """The object `get_nbhd` returns for one neighbour (NASLib's bridge returns an nn.Module)."""
+        return Neighbour(arch)
+
+    def get_nbhd(self, dataset_api: dict[str, Any] | None = None) -> list[Any]:
+        """Every valid one-edit neighbour (NASLib's moves; with `measured_only` the measured ones),
+        shuffled with numpy's global RNG."""
+        cells = neighbours(self._cell(), "edit")
+        if self.measured_only:
+            measured = _measured_set(dataset_api)
+            cells = [c for c in cells if c.hash in measured]
+        found = []
+        for cell in cells:
+            arch = self.clone()
             arch.spec = cell
-            neighbours.append(_Neighbour(arch))
-        order = np.random.permutation(len(neighbours))
-        return [neighbours[i] for i in order]
+            found.append(self.neighbour(arch))
+        order = np.random.permutation(len(found))
+        return [found[i] for i in order]
 
     def get_arch_iterator(self, dataset_api: dict[str, Any] | None = None) -> Iterator[str]:
         table: CellTable = (dataset_api or {}).get("space") or all_cells()
         return iter(table.hashes.tolist())
 
-    def encode(self, encoding_type: Any = "adjacency_one_hot") -> np.ndarray:
-        return self._cell().encode(str(getattr(encoding_type, "value", encoding_type)))
+    def encode(self, encoding_type: Any = "adjacency_one_hot") -> Any:
+        """NASLib's encoding (`EncodingType` member or its string), exactly as NASLib computes it."""
+        return encode(self._cell(), encoding_type)
+
+    def get_loss_fn(self) -> Any:
+        raise EONASLibError("this space has no torch model; use NASLib's stock nasbench101 space for training")
 
     # ------------------------------------------------------------------ query
     def query(
         self,
-        metric: Metric,
+        metric: Any,
         dataset: str | None = None,
         path: str | None = None,
         epoch: int | None = -1,
         full_lc: bool = False,
         dataset_api: dict[str, Any] | None = None,
     ) -> Any:
-        """NASLib-style query (percent accuracies); `full_lc` gives the values at every fidelity
-        up to `epoch`."""
+        """NASLib-style query (percent accuracies; NaN for a metric the benchmark lacks);
+        `full_lc` gives the per-epoch curve up to `epoch`."""
         if dataset_api is None or "benchmark" not in dataset_api:
             raise ConfigError("query needs dataset_api=get_dataset_api('nasbench101', dataset)")
         benchmark = dataset_api["benchmark"]
         dataset = dataset or dataset_api["dataset"]
         if dataset not in DATASETS:
             raise ConfigError(f"dataset {dataset!r} is unknown; allowed: {sorted(DATASETS)}")
+        metric = as_metric(metric)
         cell = self._cell()
-        fidelity = None if epoch in (-1, None) else int(epoch)
-        if metric is Metric.RAW:
-            return benchmark.query_all(cell, epoch=fidelity)
-        name = to_metric_name(metric, macro=DATASETS[dataset].macro)
+        fidelity = None if epoch in (-1, None) or full_lc else int(epoch)
+        if metric in (Metric.RAW, Metric.ALL):
+            return benchmark.query_all(cell, epoch=fidelity).to_dict()
+        name = to_metric_name(metric, macro=DATASETS[dataset].macro, strict=False)
+        if name is None or name not in benchmark.metrics:
+            report_unavailable(benchmark.name, metric.name if name is None else name)
+            return [math.nan] * (1 if epoch in (-1, None) else int(epoch)) if full_lc else math.nan
         scale = 100.0 if metric in ACCURACIES else 1.0
         if not full_lc:
             return scale * benchmark.query(cell, name, epoch=fidelity)
-        last = fidelity or benchmark.default_epoch
-        epochs = [e for e in benchmark.fidelities if e <= last]
-        if not epochs:
-            raise UnknownMetricError(f"no fidelity <= {last}; available: {list(benchmark.fidelities)}")
-        return [scale * benchmark.query(cell, name, epoch=e) for e in epochs]
+        values = {e: scale * benchmark.query(cell, name, epoch=e) for e in benchmark.fidelities}
+        curve = [values[min(f for f in benchmark.fidelities if f >= e)] for e in range(1, max(benchmark.fidelities) + 1)]
+        return curve if epoch in (-1, None) else curve[: int(epoch)]
+

@@ -1,32 +1,37 @@
-"""Search: the Evaluator, our optimizers and their registry."""
+"""Search: `minimize` (the front door), the Evaluator, objectives, our optimizers and their registry."""
 
 from __future__ import annotations
 
 from .base import SearchOptimizer
 from .baselines import LocalSearch, RandomSearch, RegularizedEvolution
-from .evaluator import BudgetExhausted, Evaluator, Objective
+from .evaluator import BudgetExhausted, Evaluator
+from .evolution import AgingEvolution, GeneticAlgorithm, MuPlusLambda
+from .minimize import Search, minimize, optimizer_class
+from .moea import PymooSearch
+from .objectives import Objective, minimisation_form, parse_objectives
 from .pls import ParetoLocalSearch
-
-OPTIMIZERS: dict[str, type[SearchOptimizer]] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch, ParetoLocalSearch)
-}
-
-
-def register_optimizer(cls: type[SearchOptimizer]) -> type[SearchOptimizer]:
-    """Make an optimizer available to the runner under `cls.name` (usable as a decorator)."""
-    OPTIMIZERS[cls.name] = cls
-    return cls
-
+from .registry import OPTIMIZERS, register_optimizer
+from .result import SearchResult
 
 __all__ = [
     "OPTIMIZERS",
+    "AgingEvolution",
     "BudgetExhausted",
     "Evaluator",
+    "GeneticAlgorithm",
     "LocalSearch",
+    "MuPlusLambda",
     "Objective",
     "ParetoLocalSearch",
+    "PymooSearch",
     "RandomSearch",
     "RegularizedEvolution",
+    "Search",
     "SearchOptimizer",
+    "SearchResult",
+    "minimisation_form",
+    "minimize",
+    "optimizer_class",
+    "parse_objectives",
     "register_optimizer",
 ]

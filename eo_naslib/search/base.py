@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import ConfigError
 from .evaluator import BudgetExhausted, Evaluator
 
 
@@ -25,8 +26,6 @@ class SearchOptimizer(ABC):
     def __init__(self, evaluator: Evaluator, seed: int | np.random.Generator | None = None, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)
         if unknown:
-            from ..errors import ConfigError
-
             raise ConfigError(
                 f"unknown search key(s) {sorted(unknown)} for optimizer {self.name!r}; "
                 f"allowed: {sorted(self.defaults)}"
@@ -34,6 +33,8 @@ class SearchOptimizer(ABC):
         self.evaluator = evaluator
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.params = {**self.defaults, **params}
+        #: rows an initialiser proposed (the initial population or start cells), for reports
+        self.initial_rows: list[int] = []
 
     @abstractmethod
     def step(self) -> None:
@@ -56,10 +57,11 @@ class SearchOptimizer(ABC):
 
     # ------------------------------------------------------------------ checkpointing
     def state_dict(self) -> dict[str, Any]:
-        return {"rng": self.rng.bit_generator.state, **self._state()}
+        return {"rng": self.rng.bit_generator.state, "initial_rows": list(self.initial_rows), **self._state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = state["rng"]
+        self.initial_rows = [int(r) for r in state.get("initial_rows", [])]
         self._load_state(state)
 
     @abstractmethod

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..space import Cell
+from ..errors import positive_int
+from ..space import check_neighbourhood, mutate, random_cell
 from .base import SearchOptimizer
 
 
@@ -20,7 +21,7 @@ class _SingleObjective(SearchOptimizer):
         return float(self.evaluator.to_minimisation(self.evaluator.evaluate(row))[0])
 
     def _random_row(self) -> int:
-        return self.evaluator.row_of(Cell.random(self.rng))
+        return self.evaluator.space.row_of(random_cell(self.rng))
 
     def _evaluate_new(self, row: int) -> bool:
         """Evaluate `row`; True when it was a new distinct cell (one unit of budget)."""
@@ -56,10 +57,7 @@ class RegularizedEvolution(_SingleObjective):
     def __init__(self, evaluator, seed=None, **params: Any) -> None:
         super().__init__(evaluator, seed, **params)
         for key in ("population_size", "sample_size"):
-            if int(self.params[key]) < 1:
-                from ..errors import ConfigError
-
-                raise ConfigError(f"search.{key} must be >= 1, got {self.params[key]}")
+            positive_int(self.params[key], f"search.{key}")
         self.population: deque[int] = deque(maxlen=int(self.params["population_size"]))
 
     def step(self) -> None:
@@ -70,7 +68,7 @@ class RegularizedEvolution(_SingleObjective):
             else:
                 picks = self.rng.integers(0, len(self.population), size=int(self.params["sample_size"]))
                 parent = min((self.population[i] for i in picks), key=self._score)
-                child = self.evaluator.row_of(self.evaluator.space.cell(parent).mutate(self.rng))
+                child = self.evaluator.space.row_of(mutate(self.evaluator.space.cell(parent), self.rng))
             new = self._evaluate_new(child)
             self.population.append(child)
 
@@ -92,18 +90,16 @@ class LocalSearch(_SingleObjective):
 
     def __init__(self, evaluator, seed=None, **params: Any) -> None:
         super().__init__(evaluator, seed, **params)
-        if self.params["neighbourhood"] not in ("edit", "hamming"):
-            from ..errors import ConfigError
-
-            raise ConfigError(f"search.neighbourhood must be 'edit' or 'hamming', got {self.params['neighbourhood']!r}")
+        check_neighbourhood(self.params["neighbourhood"], "search.neighbourhood")
+        positive_int(self.params["num_init"], "search.num_init")
         self.centre: int | None = None
         self.pending: list[int] = []
         self.n_init_done = 0
 
     def _set_centre(self, row: int) -> None:
         self.centre = row
-        neighbours = self.evaluator.space.neighbour_table(self.params["neighbourhood"])[row]
-        self.pending = [int(r) for r in self.rng.permutation(neighbours[neighbours >= 0])]
+        neighbours = self.evaluator.space.neighbours_of(row, self.params["neighbourhood"])
+        self.pending = [int(r) for r in self.rng.permutation(neighbours)]
 
     def step(self) -> None:
         while True:

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import logging
 
 import numpy as np
 
 from ..benchmarks.base import Benchmark
-from ..benchmarks.metrics import metric_info
-from ..errors import ConfigError
+from ..errors import positive_int
 from ..space import Cell, CellTable, all_cells
+from .objectives import Objective, minimisation_form, parse_objectives
 
 
-@dataclass(frozen=True)
-class Objective:
-    """A benchmark metric and its direction."""
-
-    metric: str
-    maximise: bool
-
-    @classmethod
-    def parse(cls, spec: str | Objective | dict[str, Any]) -> Objective:
-        """From `"val_accuracy"` (schema direction), `"latency_ms:min"`, `{"metric": ..., "maximise": ...}`."""
-        if isinstance(spec, Objective):
-            return spec
-        if isinstance(spec, dict):
-            info = metric_info(spec["metric"])
-            return cls(info.name, bool(spec.get("maximise", info.maximise)))
-        name, _, direction = str(spec).partition(":")
-        info = metric_info(name)
-        if direction not in ("", "max", "min"):
-            raise ConfigError(f"objective direction {direction!r} in {spec!r}; use ':max' or ':min'")
-        return cls(info.name, info.maximise if not direction else direction == "max")
+log = logging.getLogger(__name__)
 
 
 class BudgetExhausted(Exception):
@@ -55,16 +37,16 @@ class Evaluator:
         epoch: int | None = None,
         space: CellTable | None = None,
     ) -> None:
-        if not objectives:
-            raise ConfigError("give at least one objective, e.g. ['val_accuracy']")
-        if budget is not None and budget < 1:
-            raise ConfigError(f"budget must be a positive number of evaluations, got {budget}")
+        self.objectives = parse_objectives(objectives)
+        self.space = space if space is not None else all_cells()
+        if budget is not None:
+            budget = positive_int(budget, "budget")
+            if budget > len(self.space):
+                log.warning("budget %d is more than the %d cells of the space; capped", budget, len(self.space))
+                budget = len(self.space)
         self.benchmark = benchmark
-        self.objectives = tuple(Objective.parse(o) for o in objectives)
         self.budget = budget
         self.epoch = epoch
-        self.space = space if space is not None else all_cells()
-        self._signs = np.array([-1.0 if o.maximise else 1.0 for o in self.objectives])
         self._cache: dict[int, np.ndarray] = {}
         self.history_rows: list[int] = []
 
@@ -83,11 +65,7 @@ class Evaluator:
 
     # ------------------------------------------------------------------ evaluation
     def row_of(self, cell: Cell | int | str) -> int:
-        if isinstance(cell, (int, np.integer)):
-            return int(cell)
-        if isinstance(cell, Cell):
-            return self.space.index(cell.hash)
-        return self.space.index(cell)
+        return self.space.row_of(cell)
 
     def is_evaluated(self, cell: Cell | int | str) -> bool:
         return self.row_of(cell) in self._cache
@@ -123,7 +101,7 @@ class Evaluator:
     # ------------------------------------------------------------------ views
     def to_minimisation(self, values: np.ndarray) -> np.ndarray:
         """Objective values turned into minimisation form (maximised objectives negated)."""
-        return np.asarray(values, dtype=float) * self._signs
+        return minimisation_form(values, self.objectives)
 
     @property
     def history_values(self) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Conventions
 - Every function takes objective values in *minimisation form* (maximised objectives negated, or
-  `1 - accuracy`); `to_minimisation` converts natural values given per-objective directions.
+  `1 - accuracy`); `objectives.minimisation_form` converts natural values.
 - Dominance is strict Pareto dominance: `a` dominates `b` when `a` is no worse in every objective
   and better in at least one. Equal vectors do not dominate each other, so ties all stay on a front.
 - Hypervolume is measured in a normalised box: `Bounds(lower, upper)` maps each objective to
@@ -30,12 +30,6 @@ def _check(F: np.ndarray) -> np.ndarray:
     if not np.isfinite(F).all():
         raise ValueError("objective values contain NaN or inf; query a surrogate-completed benchmark or drop those rows")
     return F
-
-
-def to_minimisation(values: np.ndarray, maximise: Sequence[bool]) -> np.ndarray:
-    """Natural objective values (n, m) turned into minimisation form (maximised columns negated)."""
-    signs = np.where(np.asarray(maximise, dtype=bool), -1.0, 1.0)
-    return np.asarray(values, dtype=float) * signs
 
 
 def dominates(a: np.ndarray, b: np.ndarray) -> bool:

@@ -18,52 +18,37 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, positive_int
+from ..space import check_neighbourhood
 from .base import SearchOptimizer
 from .evaluator import BudgetExhausted, Evaluator
-from .init import INITIALISERS, Initialiser, RandomInit, SurrogateFront
+from .init import INIT_DEFAULTS, Initialiser, build_initialiser
 from .pareto import non_dominated
 
 
 class ParetoLocalSearch(SearchOptimizer):
-    """`pls`: search keys `init` (`random` | `surrogate_front`), `n_init` (N start cells),
-    `neighbourhood` (`edit` | `hamming`) and, for `surrogate_front`, `source` (benchmark name),
-    `source_objectives` (source metrics; default the run's objectives), `n_train`, `source_data_dir`.
+    """`pls`: search keys `init` (`random` | `lhs` | `clusters` | `surrogate_front`, with their keys:
+    see `init.build_initialiser`), `n_init` (N start cells), `neighbourhood` (`edit` | `hamming`;
+    the symmetric relation, see `eo_naslib.space.neighbourhoods`).
     """
 
     name: ClassVar[str] = "pls"
-    defaults: ClassVar[dict[str, Any]] = {
-        "init": "random",
-        "n_init": 20,
-        "neighbourhood": "edit",
-        "source": "cifar10",
-        "source_objectives": None,
-        "n_train": 2000,
-        "source_data_dir": None,
-    }
+    defaults: ClassVar[dict[str, Any]] = {**INIT_DEFAULTS, "n_init": 20, "neighbourhood": "edit"}
     #: objectives after the accuracy when a config names none (read by the NASLib-style runner)
     cost_objectives: ClassVar[tuple[str, ...]] = ("train_time_s:min",)
 
     def __init__(self, evaluator: Evaluator, seed: int | np.random.Generator | None = None, **params: Any) -> None:
         super().__init__(evaluator, seed, **params)
         p = self.params
-        if p["init"] not in INITIALISERS:
-            raise ConfigError(f"search.init must be one of {list(INITIALISERS)}, got {p['init']!r}")
-        if p["neighbourhood"] not in ("edit", "hamming"):
-            raise ConfigError(f"search.neighbourhood must be 'edit' or 'hamming', got {p['neighbourhood']!r}")
+        check_neighbourhood(p["neighbourhood"], "search.neighbourhood")
         for key in ("n_init", "n_train"):
-            if not isinstance(p[key], (int, np.integer)) or isinstance(p[key], bool) or p[key] < 1:
-                raise ConfigError(f"search.{key} must be a positive integer, got {p[key]!r}")
+            positive_int(p[key], f"search.{key}")
         if len(evaluator.objectives) < 2:
             raise ConfigError(
                 f"pls needs at least two objectives, got {[o.metric for o in evaluator.objectives]}; "
                 "set search.objectives, e.g. [val_accuracy, train_time_s:min]"
             )
-        self.initialiser: Initialiser = (
-            RandomInit()
-            if p["init"] == "random"
-            else SurrogateFront(p["source"], p["source_objectives"], int(p["n_train"]), p["source_data_dir"])
-        )
+        self.initialiser: Initialiser = build_initialiser(**{k: p[k] for k in INIT_DEFAULTS})
         self.started = False
         self.archive_rows = np.empty(0, dtype=np.int64)
         self.archive_values = np.empty((0, len(evaluator.objectives)))  # minimisation form
@@ -80,6 +65,7 @@ class ParetoLocalSearch(SearchOptimizer):
         if not self.started:
             self.started = True
             rows = np.asarray(self.initialiser(self.evaluator, int(self.params["n_init"]), self.rng), dtype=np.int64)
+            self.initial_rows = rows.tolist()
             if self._offer(rows):
                 return
         while self.queue:
@@ -89,8 +75,7 @@ class ParetoLocalSearch(SearchOptimizer):
         self._restart()
 
     def _neighbours(self, row: int) -> np.ndarray:
-        neighbours = self.evaluator.space.neighbour_table(self.params["neighbourhood"])[row]
-        return self.rng.permutation(neighbours[neighbours >= 0]).astype(np.int64)
+        return self.rng.permutation(self.evaluator.space.neighbours_of(row, self.params["neighbourhood"])).astype(np.int64)
 
     def _restart(self) -> None:
         """The queue is empty but budget is left: evaluate a random unevaluated cell and its

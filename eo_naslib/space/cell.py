@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidCellError
 from .constants import (
+    EDGE_BIT,
     INPUT,
     INPUT_LABEL,
     MAX_EDGES,
@@ -21,13 +22,6 @@ from .constants import (
 )
 from .hashing import nb101_hash
 
-if TYPE_CHECKING:
-    from numpy.random import Generator
-
-_TRIU = {n: np.triu_indices(n, 1) for n in range(1, MAX_VERTICES + 1)}
-#: Bit position of edge (i, j) of the padded 7 x 7 matrix in `Cell.key`.
-_EDGE_BIT = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int64)
-_EDGE_BIT[_TRIU[MAX_VERTICES]] = 1 << np.arange(len(_TRIU[MAX_VERTICES][0]), dtype=np.int64)
 
 
 def prune(matrix: np.ndarray, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -104,13 +98,13 @@ class Cell:
         self._hash: str | None = None
 
     @classmethod
-    def _trusted(cls, matrix: np.ndarray, ops: tuple[str, ...]) -> Cell:
-        """Wrap an already pruned, valid cell without re-checking it (internal fast path)."""
+    def _trusted(cls, matrix: np.ndarray, ops: tuple[str, ...], cell_hash: str | None = None) -> Cell:
+        """Wrap an already pruned, valid cell (and its known hash) without re-checking it."""
         cell = object.__new__(cls)
         matrix.setflags(write=False)
         cell._matrix = matrix
         cell._ops = ops
-        cell._hash = None
+        cell._hash = cell_hash
         return cell
 
     # ------------------------------------------------------------------ views
@@ -150,7 +144,7 @@ class Cell:
     def key(self) -> int:
         """Integer id of this representation (vertex order included): n, edges, op labels."""
         n = self.n_vertices
-        edge_bits = int(_EDGE_BIT[:n, :n][self._matrix.astype(bool)].sum())
+        edge_bits = int(EDGE_BIT[:n, :n][self._matrix.astype(bool)].sum())
         trits = 0
         for op in self._ops[1:-1]:
             trits = trits * 3 + OP_LABEL[op]
@@ -158,11 +152,12 @@ class Cell:
 
     @property
     def hash(self) -> str:
-        """NB101 `unique_hash` (md5 hex string)."""
-        if self._hash is None:
-            from .enumeration import lookup_hash  # the enumerated space answers in O(log n)
+        """NB101 `unique_hash` (md5 hex string), computed once per object.
 
-            self._hash = lookup_hash(self.key) or nb101_hash(self._matrix, self.labels)
+        In hot loops ask the space instead: `space.hash_of(cell)` is a key lookup (~6 us vs ~80 us).
+        """
+        if self._hash is None:
+            self._hash = nb101_hash(self._matrix, self.labels)
         return self._hash
 
     # ------------------------------------------------------------------ conversions
@@ -179,39 +174,6 @@ class Cell:
         except KeyError:
             raise InvalidCellError(f"spec needs keys 'matrix' and 'ops', got {sorted(spec)}") from None
         return cls(matrix, ops)
-
-    def encode(self, kind: str = "long", **kwargs: Any) -> np.ndarray:
-        """Encode as `adjacency_one_hot`, `path`, `short` or `long` (see `encodings`)."""
-        from .encodings import encode
-
-        return encode(self, kind, **kwargs)
-
-    @classmethod
-    def decode(cls, kind: str, vector: Any) -> Cell:
-        """Inverse of `encode` for `adjacency_one_hot`, `short` and `long`."""
-        from .encodings import decode
-
-        return decode(kind, vector)
-
-    # ------------------------------------------------------------------ moves
-    @classmethod
-    def random(cls, rng: Generator | int | None = None) -> Cell:
-        """A uniformly drawn valid cell, as NB101/NASLib sample (Bernoulli(0.5) edges, uniform ops)."""
-        from .moves import random_cell
-
-        return random_cell(rng)
-
-    def mutate(self, rng: Generator | int | None = None) -> Cell:
-        """NASLib's mutation, retried until the child is valid and different."""
-        from .moves import mutate
-
-        return mutate(self, rng)
-
-    def neighbours(self, kind: str = "edit") -> list[Cell]:
-        """Valid distinct cells one `edit` (edge or op change) or one `hamming` bit flip away."""
-        from .moves import neighbours
-
-        return neighbours(self, kind)
 
     # ------------------------------------------------------------------ dunder
     def __eq__(self, other: object) -> bool:

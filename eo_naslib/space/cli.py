@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .enumeration import space_cache_path, timed_all_cells
+from .cache import space_cache_path, timed_all_cells
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 INPUT = "input"
 OUTPUT = "output"
 CONV3X3 = "conv3x3-bn-relu"
@@ -24,3 +26,7 @@ MAX_INTERIOR = MAX_VERTICES - 2
 
 #: Size of the space: unique cells after pruning and isomorphism (NB101).
 NUM_CELLS = 423_624
+
+#: Bit of edge (i, j) of the padded 7 x 7 matrix in a representation key (`Cell.key`).
+EDGE_BIT = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int64)
+EDGE_BIT[np.triu_indices(MAX_VERTICES, 1)] = 1 << np.arange(MAX_VERTICES * (MAX_VERTICES - 1) // 2, dtype=np.int64)

@@ -189,3 +189,41 @@ def _decode_long(expanded: np.ndarray) -> Cell:
             raise InvalidCellError(f"edge from position {pa} to position {pb} goes backwards; edges must go forward")
         matrix[pa, pb] = 1
     return _from_padded(matrix, ops)
+
+
+# --------------------------------------------------------------------------------------- batches
+def encode_many(matrices: np.ndarray, labels: np.ndarray, kind: str = "long") -> np.ndarray:
+    """`encode` of many padded cells at once ((K, 7, 7) top-left matrices, (K, 7) labels) as
+    `adjacency_one_hot`, `short` or `long`; row i equals `encode(cell_i, kind)`."""
+    count = len(labels)
+    mats, labs = np.asarray(matrices), np.asarray(labels).astype(np.int64)
+    n = (labs != PAD_LABEL).sum(axis=1)
+    if kind == "short":
+        return np.concatenate([mats.reshape(count, -1), labs], axis=1).astype(np.float64)
+    # move the output vertex to position 6: the 'padded at ends' layout
+    pos = np.tile(np.arange(MAX_VERTICES), (count, 1))
+    pos[np.arange(count), n - 1] = MAX_VERTICES - 1
+    pos = np.where(labs == PAD_LABEL, -1, pos)
+    r, a, b = np.nonzero(mats.astype(bool))
+    ends = np.zeros_like(mats)
+    ends[r, pos[r, a], pos[r, b]] = 1
+    ends_labels = np.full_like(labs, PAD_LABEL)
+    rr, vv = np.nonzero(pos >= 0)
+    ends_labels[rr, pos[rr, vv]] = labs[rr, vv]
+    if kind == "adjacency_one_hot":
+        column_labels = np.array([OPS.index(op) for op in ONE_HOT_OP_ORDER])
+        one_hot = (ends_labels[:, 1:-1, None] == column_labels).astype(np.uint8)
+        return np.concatenate([ends[:, _TRIU7[0], _TRIU7[1]], one_hot.reshape(count, -1)], axis=1)
+    if kind == "long":
+        rank_of_label = np.array([LONG_OP_ORDER.index(op) for op in OPS])
+        node = np.where(
+            ends_labels >= 0,
+            1 + MAX_INTERIOR * rank_of_label[ends_labels.clip(0)] + np.arange(MAX_VERTICES) - 1,
+            0,
+        )
+        node[:, MAX_VERTICES - 1] = LONG_NODES - 1
+        out = np.zeros((count, LONG_NODES, LONG_NODES), dtype=np.uint8)
+        r, a, b = np.nonzero(ends.astype(bool))
+        out[r, node[r, a], node[r, b]] = 1
+        return out.reshape(count, -1)
+    raise ValueError(f"unknown batch encoding {kind!r}; choose 'adjacency_one_hot', 'short' or 'long'")

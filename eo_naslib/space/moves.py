@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.random import Generator
 
 from ..errors import InvalidCellError
+from .batch import decode_keys
 from .cell import Cell
-from .constants import INPUT, MAX_VERTICES, OPS, OUTPUT
+from .constants import INPUT, INPUT_LABEL, MAX_VERTICES, OPS, OUTPUT, OUTPUT_LABEL, PAD_LABEL
+from .hashing import hash_many
+from .neighbourhoods import check_neighbourhood, move_keys
 
-NEIGHBOURHOODS = ("edit", "hamming")
 _TRIU7 = np.triu_indices(MAX_VERTICES, 1)
+_NAMES = {INPUT_LABEL: INPUT, OUTPUT_LABEL: OUTPUT, **dict(enumerate(OPS))}
 
 
 def as_generator(rng: Generator | int | None) -> Generator:
@@ -66,45 +71,44 @@ def mutate(cell: Cell, rng: Generator | int | None = None) -> Cell:
             return child
 
 
-def _edge_toggles(cell: Cell) -> list[Cell]:
-    found = []
+def representations_of(cell: Cell) -> tuple[np.ndarray, np.ndarray]:
+    """Every topological vertex order of `cell` (input first, output last) as padded arrays."""
     n = cell.n_vertices
-    for i, j in zip(*np.triu_indices(n, 1)):
-        matrix = cell.matrix.copy()
-        matrix[i, j] ^= 1
-        found.append(_try_cell(matrix, list(cell.ops)))
-    return [c for c in found if c is not None]
-
-
-def _op_changes(cell: Cell) -> list[Cell]:
-    found = []
-    for v in range(1, cell.n_vertices - 1):
-        for op in OPS:
-            if op != cell.ops[v]:
-                ops = list(cell.ops)
-                ops[v] = op
-                found.append(Cell._trusted(cell.matrix.copy(), tuple(ops)))
-    return found
+    matrix, labels = cell.padded()
+    found_m, found_l = [], []
+    for interior in itertools.permutations(range(1, n - 1)):
+        order = [0, *interior, n - 1]
+        permuted = matrix[np.ix_(order, order)]
+        if not np.any(np.tril(permuted)):
+            padded = np.zeros_like(matrix)
+            padded[:n, :n] = permuted
+            found_m.append(padded)
+            found_l.append(np.concatenate([labels[order], labels[n:]]))
+    return np.array(found_m), np.array(found_l, dtype=np.int64)
 
 
 def neighbours(cell: Cell, kind: str = "edit") -> list[Cell]:
-    """Distinct valid neighbours of `cell`, never `cell` itself.
+    """Distinct valid neighbours of `cell` (never `cell` itself), a function of the cell alone.
 
+    Every cell one move away from *some* topological vertex order of `cell`, de-duplicated by
+    hash (see `neighbourhoods` for the moves; the space's tables hold the same relation):
     - ``edit``: add or remove one edge, or change one interior op (NASLib's `get_nbhd` moves);
     - ``hamming``: one bit flipped in the 289-bit long encoding. A flip that touches a node not in
       the cell either puts two ops on one position (invalid) or adds a dangling vertex that pruning
       removes again (the same cell), so these are exactly the valid one-edge toggles.
     """
-    if kind == "edit":
-        candidates = _edge_toggles(cell) + _op_changes(cell)
-    elif kind == "hamming":
-        candidates = _edge_toggles(cell)
-    else:
-        raise ValueError(f"unknown neighbourhood {kind!r}; choose one of {list(NEIGHBOURHOODS)}")
-    seen = {cell.hash}
-    unique = []
-    for candidate in candidates:
-        if candidate.hash not in seen:
-            seen.add(candidate.hash)
-            unique.append(candidate)
-    return unique
+    keys = move_keys(*representations_of(cell), check_neighbourhood(kind), backward=False).ravel()
+    keys = np.unique(keys[keys >= 0])
+    if len(keys) == 0:
+        return []
+    matrices, labels = decode_keys(keys)
+    hashes = hash_many(matrices, labels, processes=1)
+    _, first = np.unique(hashes, return_index=True)
+    own = cell.hash
+    found = []
+    for i in sorted(first):
+        if hashes[i] != own:
+            n = int((labels[i] != PAD_LABEL).sum())
+            ops = tuple(_NAMES[int(x)] for x in labels[i, :n])
+            found.append(Cell._trusted(matrices[i, :n, :n].copy(), ops, str(hashes[i])))
+    return found

@@ -33,6 +33,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from ...errors import DataFileError
 from .safe_pickle import safe_load
@@ -152,8 +153,6 @@ def _progress(records: Iterator[bytes], path: str | os.PathLike, enabled: bool) 
     """`records` behind a tqdm bar when `enabled`."""
     if not enabled:
         return records
-    from tqdm import tqdm
-
     return tqdm(records, desc=f"reading {os.path.basename(path)}", unit=" records")
 
 

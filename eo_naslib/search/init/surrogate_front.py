@@ -10,23 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from ...benchmarks.base import Benchmark
+from ...benchmarks.datasets import open_benchmark
+from ...benchmarks.surrogate import cell_features, fit_regressor
 from ...errors import ConfigError
 from ...space import CellTable
-from ..evaluator import Evaluator, Objective
+from ..evaluator import Evaluator
+from ..objectives import Objective
 from ..pareto import non_dominated
-
-
-@lru_cache(maxsize=2)
-def _open_benchmark(name: str, data_dir: str | None) -> Benchmark:
-    """A source benchmark, opened once per process (multi-seed runs reuse it)."""
-    from ...benchmarks import load_benchmark
-
-    return load_benchmark(name, data_dir)
 
 
 @dataclass(frozen=True)
@@ -47,8 +41,6 @@ def predicted_front(
 ) -> PredictedFront:
     """Fit one surrogate per objective on `n_train` random measured cells of `source`, predict
     every row of `space`, and take the predicted non-dominated front."""
-    from ...benchmarks.surrogate import cell_features, fit_regressor  # xgboost: imported when used
-
     objectives = [Objective.parse(o) for o in objectives]
     measured = space.indices(source.measured_hashes())
     if not 1 <= n_train <= len(measured):
@@ -62,8 +54,7 @@ def predicted_front(
     for objective in objectives:
         y = np.asarray(source.query_rows(train_rows, objective.metric), dtype=float)
         model = fit_regressor(X_train, y, seed=int(rng.integers(2**31)))
-        sign = -1.0 if objective.maximise else 1.0
-        columns.append(sign * model.predict(X_all).astype(float))
+        columns.append(objective.sign * model.predict(X_all).astype(float))
     predicted = np.stack(columns, axis=1)
     return PredictedFront(train_rows, predicted, np.flatnonzero(non_dominated(predicted)))
 
@@ -107,7 +98,7 @@ class SurrogateFront:
             return self.source
         if getattr(evaluator.benchmark, "name", None) == self.source:
             return evaluator.benchmark
-        return _open_benchmark(self.source, self.data_dir)
+        return open_benchmark(self.source, self.data_dir)
 
     def __call__(self, evaluator: Evaluator, n: int, rng: np.random.Generator) -> np.ndarray:
         objectives = self.objectives or evaluator.objectives

@@ -1,4 +1,4 @@
-"""A synthetic benchmark over the whole space, for tests that must not depend on real data.
+"""`SyntheticBenchmark`: a benchmark over the whole space for tests, scripts and users' own tests.
 
 Values are smooth-ish functions of the cell (op counts, edges) plus seeded noise, so optimizers
 have something to climb. Clearly synthetic: no number here is a real measurement.
@@ -10,7 +10,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from eo_naslib.benchmarks.metrics import METRICS
+from eo_naslib.benchmarks.results import CellMetrics
 from eo_naslib.errors import UnknownMetricError
 from eo_naslib.space import Cell, CellTable
 
@@ -35,7 +38,7 @@ class SyntheticBenchmark:
         self._measured = rng.random(len(space)) < measured_share
 
     def _rows(self, cells: Iterable[Cell | str]) -> np.ndarray:
-        return self.space.indices([c.hash if isinstance(c, Cell) else c for c in cells])
+        return np.array([self.space.row_of(c) for c in cells], dtype=np.int64)
 
     def _check(self, metric: str, epoch: int | None) -> None:
         if metric not in self._values:
@@ -60,9 +63,16 @@ class SyntheticBenchmark:
         self._check(metric, epoch)
         return self._values[metric]
 
-    def query_all(self, cell: Cell | str, epoch: int | None = None) -> dict[str, Any]:
+    def query_all(self, cell: Cell | str, epoch: int | None = None) -> CellMetrics:
+        self._check(self.metrics[0], epoch)
         row = self._rows([cell])[0]
-        return {**{m: float(v[row]) for m, v in self._values.items()}, "measured": {m: bool(self._measured[row]) for m in self.metrics}}
+        return CellMetrics(
+            hash=str(self.space.hashes[row]),
+            epoch=108,
+            values={m: float(v[row]) for m, v in self._values.items()},
+            measured={m: bool(self._measured[row]) for m in self.metrics},
+            units={m: METRICS[m].unit for m in self.metrics},
+        )
 
     def measured_hashes(self) -> np.ndarray:
         return self.space.hashes[self._measured]
@@ -74,6 +84,4 @@ class SyntheticBenchmark:
         return []
 
     def to_dataframe(self) -> Any:
-        import pandas as pd
-
         return pd.DataFrame({"hash": self.space.hashes, **self._values})

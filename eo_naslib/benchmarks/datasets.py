@@ -1,0 +1,57 @@
+"""Dataset routing: NASLib-style dataset names onto our benchmarks, opened once per process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import ConfigError
+from ..space import CellTable, all_cells
+from . import load_benchmark
+from .base import Benchmark
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How a dataset name maps onto one of our benchmarks."""
+
+    benchmark: str  # name for `load_benchmark`
+    macro: bool  # accuracies are class-averaged (macro)
+    description: str
+
+    @property
+    def accuracy(self) -> str:
+        """The validation-accuracy metric this dataset ranks by."""
+        return "val_accuracy_macro" if self.macro else "val_accuracy"
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "cifar10": DatasetSpec("cifar10", False, "NAS-Bench-101 on CIFAR-10"),
+    "so2sat_lcz42_micro": DatasetSpec("so2sat", False, "So2Sat LCZ42 (Sentinel-2), overall accuracy"),
+    "so2sat_lcz42_macro": DatasetSpec("so2sat", True, "So2Sat LCZ42 (Sentinel-2), class-averaged accuracy"),
+}
+
+
+def dataset_spec(dataset: str) -> DatasetSpec:
+    """The spec of a dataset name; `ConfigError` listing the names otherwise."""
+    try:
+        return DATASETS[dataset]
+    except (KeyError, TypeError):
+        raise ConfigError(f"dataset {dataset!r} is unknown; allowed: {sorted(DATASETS)}") from None
+
+
+@lru_cache(maxsize=4)
+def _open(benchmark: str, data_dir: str | None) -> Benchmark:
+    return load_benchmark(benchmark, data_dir)
+
+
+def open_dataset(dataset: str, data_dir: str | os.PathLike | None = None) -> tuple[Benchmark, CellTable]:
+    """The benchmark behind a dataset name (opened once per process and data dir) and the space."""
+    spec = dataset_spec(dataset)
+    return _open(spec.benchmark, None if data_dir is None else str(data_dir)), all_cells()
+
+
+def open_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> Benchmark:
+    """A benchmark by name (`so2sat`, `cifar10`), opened once per process and data dir."""
+    return _open(name, None if data_dir is None else str(data_dir))

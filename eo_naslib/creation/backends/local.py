@@ -1,0 +1,103 @@
+"""`local`: a pool of worker processes on this machine, one per CPU slot or per GPU.
+
+Workers are spawned (not forked: safe with PyTorch and CUDA) and die with the coordinator
+(Linux `PR_SET_PDEATHSIG`), so killing the coordinator leaves no orphan training; the killed jobs'
+claims are released by the OS and their checkpoints resume on the next run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ...errors import ConfigError
+from .base import Backend, Completion
+
+_PR_SET_PDEATHSIG = 1
+
+
+#: thread-pool variables set per worker (numpy/torch), unless the user set them
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _init_worker(parent: int, devices: Any, threads: int) -> None:
+    """Die with the coordinator; use `threads` threads; take one device from the queue (CUDA)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the coordinator died before the line above ran
+        os._exit(1)
+    for variable in _THREAD_VARIABLES:
+        os.environ.setdefault(variable, str(threads))
+    if devices is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(devices.get())
+
+
+class LocalBackend(Backend):
+    """`workers` processes (default: one per CPU core), or one per entry of `devices` (GPU ids).
+
+    Each worker's thread pools get `threads` threads (default: CPU cores / workers), so workers do
+    not oversubscribe the cores (on 2 cores, 2 workers x 2 torch threads trained ~3x slower).
+    `start_method="fork"` suits work without CUDA that should see the parent's state (experiments).
+    """
+
+    name = "local"
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        devices: Sequence[str | int] | None = None,
+        threads: int | None = None,
+        start_method: str = "spawn",
+    ) -> None:
+        if devices is not None and workers is not None and workers != len(devices):
+            raise ConfigError(f"{workers} workers for {len(devices)} devices; give one worker per device")
+        self.workers = len(devices) if devices else (workers or os.cpu_count() or 1)
+        if self.workers < 1:
+            raise ConfigError(f"need at least one worker, got {self.workers}")
+        self.devices = [str(d) for d in devices] if devices else None
+        self.slots = self.workers
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.workers)
+        self.start_method = start_method
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context(self.start_method)
+            queue = None
+            if self.devices:
+                queue = context.Queue()
+                for device in self.devices:
+                    queue.put(device)
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(os.getpid(), queue, self.threads),
+            )
+        return self._pool
+
+    def imap(self, fn: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> Iterator[Completion]:
+        pool = self._executor()
+        futures: dict[Future, int] = {pool.submit(fn, *args): i for i, args in enumerate(items)}
+        pending = set(futures)
+        broken = False
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                error = future.exception()
+                broken |= isinstance(error, BrokenProcessPool)
+                yield futures[future], None if error else future.result(), error
+        if broken:  # a worker died (killed, out of memory): the next call starts a fresh pool
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

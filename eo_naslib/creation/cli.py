@@ -1,0 +1,152 @@
+"""`eo-naslib build plan|run|status|store`: make a plan, run it on a backend, watch it, store the results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..paths import data_dir
+from .backends import BACKENDS, Backend, get_backend
+from .coordinator import run_plan
+from .plan import load_config, load_plan, make_plan
+from .results import plan_status
+from .store import build_store
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    build = subparsers.add_parser(
+        "build", help="build a benchmark: plan jobs, run them (local/ray/slurm), store results"
+    )
+    actions = build.add_subparsers(dest="build_command", required=True)
+
+    plan = actions.add_parser("plan", help="sample the cells of a creation config and write DIR/plan.json")
+    plan.add_argument("config", help="creation YAML (see eo_naslib/configs/creation)")
+    plan.add_argument("--out-dir", "--out", dest="out", required=True, help="plan directory (results go to DIR/results)")
+    plan.add_argument("--data", help="train jobs: the So2Sat data folder (sets settings.data_dir)")
+    plan.set_defaults(func=_plan)
+
+    run = actions.add_parser(
+        "run", help="run a plan's unfinished jobs (finished ones are skipped, partial ones resume)"
+    )
+    run.add_argument("plan", help="plan directory or its plan.json")
+    add_backend_arguments(run)
+    run.add_argument(
+        "--max-attempts", type=int, default=3, help="failed attempts after which a job is given up"
+    )
+    run.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="hide the progress bar")
+    run.set_defaults(func=_run)
+
+    status = actions.add_parser("status", help="done / running / failed / left of a plan, with errors")
+    status.add_argument("plan", help="plan directory or its plan.json")
+    status.set_defaults(func=_status)
+
+    store = actions.add_parser(
+        "store", help="make a benchmark store from a plan's results (load_benchmark(NAME))"
+    )
+    store.add_argument("results", help="results directory (<plan dir>/results)")
+    store.add_argument("--name", required=True, help="benchmark name for load_benchmark")
+    store.add_argument(
+        "--data-dir", help="benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)"
+    )
+    store.add_argument(
+        "--no-surrogate", action="store_true", help="tabular only: skip the completion surrogates"
+    )
+    store.add_argument(
+        "--metrics", help="comma-separated metrics to keep (default: every one the records carry)"
+    )
+    store.set_defaults(func=_store)
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser, workers: bool = True) -> None:
+    """The `--backend` flag and each backend's options (also meant for `eo-naslib experiment`,
+    which has its own `--workers`: pass `workers=False`)."""
+    parser.add_argument("--backend", choices=list(BACKENDS), default="local")
+    if workers:
+        parser.add_argument("--workers", type=int, help="local: worker processes (default: CPU cores)")
+    parser.add_argument("--devices", help="local: comma-separated GPU ids, one worker each (e.g. 0,1,2,3)")
+    parser.add_argument("--address", help="ray: cluster address (default: start a local Ray)")
+    parser.add_argument("--cpus", type=float, default=1, help="ray/slurm: CPUs per job")
+    parser.add_argument("--gpus", type=float, default=0, help="ray: GPUs per job; slurm: GPUs per node")
+    parser.add_argument("--partition", help="slurm: partition")
+    parser.add_argument(
+        "--timeout-min", type=int, default=24 * 60, help="slurm: time limit per job (requeued after it)"
+    )
+    parser.add_argument(
+        "--executor", choices=("slurm", "local"), default="slurm", help="slurm: submitit executor"
+    )
+
+
+def backend_from_args(args: argparse.Namespace, folder: Path) -> Backend:
+    """The backend chosen on the command line; `folder` holds SLURM scripts and logs."""
+    return get_backend(args.backend, **backend_options(args, folder))
+
+
+def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]:
+    """The chosen backend's options from the command line."""
+    if args.backend == "local":
+        devices = args.devices.split(",") if args.devices else None
+        return {"workers": args.workers, "devices": devices}
+    if args.backend == "ray":
+        return {"address": args.address, "num_cpus": args.cpus, "num_gpus": args.gpus}
+    return {
+        "folder": folder,
+        "executor": args.executor,
+        "partition": args.partition,
+        "cpus_per_task": int(args.cpus),
+        "gpus_per_node": int(args.gpus),
+        "timeout_min": args.timeout_min,
+    }
+
+
+def _plan(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.data:
+        config["settings"] = {**(config.get("settings") or {}), "data_dir": str(Path(args.data).resolve())}
+    plan = make_plan(config)
+    path = plan.save(args.out)
+    print(json.dumps({"plan": str(path), "jobs": len(plan.jobs), "job": plan.kind, "sampler": plan.sampler}))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    plan = load_plan(args.plan)
+    with backend_from_args(args, plan.directory / "slurm") as backend:
+        summary = run_plan(plan, backend, max_attempts=args.max_attempts, progress=not args.no_progress)
+    print(json.dumps({"plan": plan.name, "backend": args.backend, **summary.to_dict()}, indent=1))
+    return 1 if summary.failed else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    print(json.dumps(plan_status(load_plan(args.plan)), indent=1))
+    return 0
+
+
+def _store(args: argparse.Namespace) -> int:
+    results = Path(args.results)
+    plan_file = results.parent / "plan.json"
+    plan = load_plan(plan_file) if plan_file.exists() else None
+    metrics = args.metrics.split(",") if args.metrics else None
+    store = build_store(
+        results,
+        args.name,
+        args.data_dir,
+        plan=plan,
+        surrogate=not args.no_surrogate,
+        progress=True,
+        metrics=metrics,
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": store.name,
+                "data_dir": str(data_dir(args.data_dir)),
+                "measured_cells": len(store.hashes),
+                "metrics": list(store.metrics),
+                "fidelities": store.fidelities,
+                "surrogate_cv": {k: v["cv"] for k, v in store.surrogate.items()},
+            },
+            indent=1,
+        )
+    )
+    return 0

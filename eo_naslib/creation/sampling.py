@@ -1,0 +1,164 @@
+"""Which cells to train: the seeds' random walks, Latin hypercube, uniform and explicit samples.
+
+Every sampler returns distinct `Cell`s in a reproducible order from one integer seed.
+
+- `random_walk_sample`: seed 000's design, `starts` walks of `steps` moves in the edit
+  neighbourhood (one edge or one op changed). Unlike the seeds' code, every walk draws from its own
+  stream of `SeedSequence(seed).spawn(starts)`, so walks differ (see SEED_PITFALLS.md); a step
+  prefers neighbours not sampled yet, so 30 x 14 gives close to the seed's 450 distinct cells.
+- `lhs_sample`: seed 002's design, a Latin hypercube (scipy.stats.qmc) on the intermediate
+  representation (21 upper-triangular edge bits + 5 interior ops of the 7-vertex matrix), each
+  point repaired to a valid cell and duplicates replaced by further points.
+- `uniform_sample`: uniformly among the 423,624 unique cells (rows of `all_cells()`).
+- `hash_sample`: an explicit list of NB101 hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import qmc
+
+from ..errors import ConfigError, InvalidCellError
+from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, neighbours, prune, random_cell
+from ..space.constants import INPUT, OUTPUT
+
+_TRIU = np.triu_indices(MAX_VERTICES, 1)
+N_EDGE_DIMS = len(_TRIU[0])  # 21
+N_OP_DIMS = MAX_VERTICES - 2  # 5
+#: the seeds' random-walk design (seed 000): 30 starts x 14 steps, key 42
+SEED_WALK = {"starts": 30, "steps": 14, "seed": 42}
+
+
+def random_walks(
+    starts: int = 30, steps: int = 14, seed: int = 42, distinct: bool = True
+) -> list[list[Cell]]:
+    """`starts` independent random walks of `steps` edit moves, each `steps + 1` cells long.
+
+    With `distinct`, a step picks uniformly among the current cell's neighbours not visited by
+    any walk yet (any neighbour when all were) and starts are distinct. The one cell with no edit
+    neighbour (input -> output) cannot be left by a move: the walk jumps to a random cell.
+    """
+    if starts < 1 or steps < 0:
+        raise ConfigError(f"need starts >= 1 and steps >= 0, got {starts} and {steps}")
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(starts)]
+    seen: set[str] = set()
+    walks = []
+    for rng in streams:
+        cell = random_cell(rng)
+        while distinct and cell.hash in seen:
+            cell = random_cell(rng)
+        walk = [cell]
+        seen.add(cell.hash)
+        for _ in range(steps):
+            options = neighbours(cell, "edit")
+            fresh = [c for c in options if c.hash not in seen] if distinct else options
+            pool = fresh or options
+            cell = pool[rng.integers(len(pool))] if pool else random_cell(rng)
+            walk.append(cell)
+            seen.add(cell.hash)
+        walks.append(walk)
+    return walks
+
+
+def random_walk_sample(
+    starts: int = 30, steps: int = 14, seed: int = 42, distinct: bool = True
+) -> list[Cell]:
+    """The distinct cells of `random_walks`, in walk order (at most `starts * (steps + 1)`)."""
+    found: dict[str, Cell] = {}
+    for walk in random_walks(starts, steps, seed, distinct):
+        for cell in walk:
+            found.setdefault(cell.hash, cell)
+    return list(found.values())
+
+
+def cell_from_point(point: np.ndarray) -> Cell:
+    """Repair a point of [0, 1)^26 to a valid cell.
+
+    Dims 0-20 are edge strengths: an edge is wanted when its value is below 0.5. Dims 21-25 pick
+    the interior ops. Edges are added strongest first; an edge that would put more than 9 edges
+    on input-output paths is skipped, and adding stops once the wanted number of edges is reached
+    and the cell has an input-output path (or when no edge is left).
+    """
+    point = np.asarray(point, dtype=float)
+    if point.shape != (N_EDGE_DIMS + N_OP_DIMS,):
+        raise ConfigError(f"a point needs {N_EDGE_DIMS + N_OP_DIMS} coordinates, got shape {point.shape}")
+    ops = [INPUT] + [OPS[min(int(u * len(OPS)), len(OPS) - 1)] for u in point[N_EDGE_DIMS:]] + [OUTPUT]
+    strength = point[:N_EDGE_DIMS]
+    wanted = int((strength < 0.5).sum())
+    matrix = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    added, connected = 0, False
+    for e in np.argsort(strength, kind="stable"):
+        if added >= wanted and connected:
+            break
+        matrix[_TRIU[0][e], _TRIU[1][e]] = 1
+        try:
+            pruned, _ = prune(matrix, ops)
+        except InvalidCellError:
+            added += 1
+            continue
+        if pruned.sum() > MAX_EDGES:
+            matrix[_TRIU[0][e], _TRIU[1][e]] = 0
+            continue
+        added, connected = added + 1, True
+    return Cell(matrix, ops)
+
+
+def lhs_sample(n: int, seed: int = 0, max_rounds: int = 100) -> list[Cell]:
+    """`n` distinct cells from Latin hypercube designs (scipy.stats.qmc.LatinHypercube, `seed`).
+
+    A first design of `n` points is repaired to cells; duplicates are replaced by the points of
+    further designs (same generator) until `n` distinct cells are found.
+    """
+    if n < 1:
+        raise ConfigError(f"need n >= 1 cells, got {n}")
+    sampler = qmc.LatinHypercube(d=N_EDGE_DIMS + N_OP_DIMS, seed=np.random.default_rng(seed))
+    found: dict[str, Cell] = {}
+    for _ in range(max_rounds):
+        for point in sampler.random(n - len(found) if found else n):
+            cell = cell_from_point(point)
+            found.setdefault(cell.hash, cell)
+            if len(found) == n:
+                return list(found.values())
+    raise ConfigError(
+        f"found only {len(found)} distinct cells in {max_rounds} LHS rounds; ask for fewer than {n}"
+    )
+
+
+def uniform_sample(n: int, seed: int = 0, space: CellTable | None = None) -> list[Cell]:
+    """`n` distinct cells drawn uniformly from the unique cells of the space."""
+    space = space if space is not None else all_cells()
+    if not 1 <= n <= len(space):
+        raise ConfigError(f"need 1 <= n <= {len(space)}, got {n}")
+    rows = np.random.default_rng(seed).choice(len(space), n, replace=False)
+    return [space.cell(int(r)) for r in rows]
+
+
+def hash_sample(hashes: Sequence[str], space: CellTable | None = None) -> list[Cell]:
+    """The cells of explicit NB101 hashes (duplicates dropped, order kept); unknown ones raise."""
+    space = space if space is not None else all_cells()
+    unique = list(dict.fromkeys(hashes))
+    if not unique:
+        raise ConfigError("the hash list is empty; give at least one NB101 hash")
+    return [space.cell(int(r)) for r in space.indices(unique)]
+
+
+#: the sampler kinds a plan config may name
+SAMPLERS = ("random_walk", "lhs", "uniform", "hashes")
+
+
+def sample(kind: str, **settings: object) -> list[Cell]:
+    """Dispatch on a config's `sampler.kind` (one of `SAMPLERS`) with its settings."""
+    try:
+        if kind == "random_walk":
+            return random_walk_sample(**settings)  # type: ignore[arg-type]
+        if kind == "lhs":
+            return lhs_sample(**settings)  # type: ignore[arg-type]
+        if kind == "uniform":
+            return uniform_sample(**settings)  # type: ignore[arg-type]
+        if kind == "hashes":
+            return hash_sample(**settings)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ConfigError(f"bad settings {settings} for sampler {kind!r}: {exc}") from None
+    raise ConfigError(f"unknown sampler {kind!r}; choose one of {list(SAMPLERS)}")

@@ -1,0 +1,114 @@
+"""The front door of search: `minimize(benchmark, optimizer, objectives, budget, seed=...)`.
+
+As pymoo's `minimize(problem, algorithm, termination, seed)`: the benchmark is the problem, the
+optimizer (a registered name or class) the algorithm, the budget in distinct cells the
+termination. `Search` is the same wiring, stepwise, for callers that drive a search themselves
+(NASLib's epoch loop, checkpointing runners).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..benchmarks.base import Benchmark
+from ..errors import ConfigError
+from ..space import CellTable
+from .base import SearchOptimizer
+from .evaluator import Evaluator
+from .objectives import Objective
+from .registry import OPTIMIZERS
+from .result import SearchResult
+
+log = logging.getLogger(__name__)
+
+
+def optimizer_class(optimizer: str | type[SearchOptimizer]) -> type[SearchOptimizer]:
+    """A registered optimizer by name, or the class itself."""
+    if isinstance(optimizer, type) and issubclass(optimizer, SearchOptimizer):
+        return optimizer
+    try:
+        return OPTIMIZERS[optimizer]
+    except (KeyError, TypeError):
+        raise ConfigError(f"optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}") from None
+
+
+class Search:
+    """A benchmark, objectives, budget and optimizer wired together; step it or run it."""
+
+    def __init__(
+        self,
+        benchmark: Benchmark,
+        optimizer: str | type[SearchOptimizer],
+        objectives: Sequence[str | Objective],
+        budget: int,
+        seed: int | np.random.Generator | None = None,
+        init: str | None = None,
+        space: CellTable | None = None,
+        epoch: int | None = None,
+        **params: Any,
+    ) -> None:
+        cls = optimizer_class(optimizer)
+        if init is not None:
+            params["init"] = init
+        self.benchmark = benchmark
+        self.seed = seed if isinstance(seed, (int, np.integer)) else None
+        self.evaluator = Evaluator(benchmark, objectives, budget=budget, epoch=epoch, space=space)
+        self.optimizer = cls(self.evaluator, seed=seed, **params)
+        self.runtime_s = 0.0
+
+    def run(self, callback: Callable[[SearchOptimizer], None] | None = None) -> SearchResult:
+        """Step until the budget is spent (`callback(optimizer)` after each step); the result."""
+        began = time.perf_counter()
+        self.optimizer.run(callback)
+        self.runtime_s += time.perf_counter() - began
+        log.info("%s: %d evaluations in %.2f s", self.optimizer.name, self.evaluator.n_evaluations, self.runtime_s)
+        return self.result()
+
+    def result(self) -> SearchResult:
+        """The evaluations so far as a `SearchResult`."""
+        evaluator, space = self.evaluator, self.evaluator.space
+        rows = np.asarray(evaluator.history_rows, dtype=np.int64)
+        cells = tuple(space.cell(int(r)) for r in rows)
+        measured = np.array(
+            [all(self.benchmark.is_measured(c.hash, o.metric) for o in evaluator.objectives) for c in cells], dtype=bool
+        )
+        initial = np.flatnonzero(np.isin(rows, np.asarray(self.optimizer.initial_rows, dtype=np.int64)))
+        return SearchResult(
+            optimizer=self.optimizer.name,
+            benchmark=str(getattr(self.benchmark, "name", type(self.benchmark).__name__)),
+            objectives=evaluator.objectives,
+            cells=cells,
+            values=evaluator.history_values,
+            measured=measured,
+            seed=self.seed,
+            budget=evaluator.budget,
+            runtime_s=self.runtime_s,
+            initial=initial,
+        )
+
+
+def minimize(
+    benchmark: Benchmark,
+    optimizer: str | type[SearchOptimizer],
+    objectives: Sequence[str | Objective],
+    budget: int,
+    seed: int | np.random.Generator | None = None,
+    init: str | None = None,
+    space: CellTable | None = None,
+    epoch: int | None = None,
+    **params: Any,
+) -> SearchResult:
+    """Search `benchmark` with `optimizer` for `budget` distinct cells; the `SearchResult`.
+
+    >>> result = minimize(load_benchmark("so2sat"), "pls", ["val_accuracy", "train_time_s:min"], 500, seed=0)
+    >>> result.plot()
+
+    `init` chooses the initialiser (`random`, `surrogate_front`, ...), `epoch` the fidelity, and
+    `params` are the optimizer's search keys (e.g. `n_init=20`, `neighbourhood="edit"`).
+    """
+    return Search(benchmark, optimizer, objectives, budget, seed, init, space, epoch, **params).run()

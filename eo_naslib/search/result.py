@@ -1,0 +1,146 @@
+"""`SearchResult`: what one search found, in the shape of pymoo's `Result`, with JSON and a plot."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..errors import DataFileError
+from ..io import atomic_write_json, read_json
+from ..space import Cell
+from .objectives import Objective, minimisation_form
+from .pareto import non_dominated
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Every distinct evaluation of a search, in order, with its objective values.
+
+    `values` are natural (accuracies maximised, costs minimised); `measured[i]` is True when every
+    objective value of evaluation i is a measurement rather than a surrogate prediction; `front`
+    indexes the non-dominated evaluations (strict dominance); `initial` the evaluations the
+    initialiser chose.
+    """
+
+    optimizer: str
+    benchmark: str
+    objectives: tuple[Objective, ...]
+    cells: tuple[Cell, ...]
+    values: np.ndarray
+    measured: np.ndarray
+    seed: int | None = None
+    budget: int | None = None
+    runtime_s: float = 0.0
+    initial: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    @property
+    def hashes(self) -> list[str]:
+        return [cell.hash for cell in self.cells]
+
+    @property
+    def n_evaluations(self) -> int:
+        return len(self.cells)
+
+    @property
+    def F(self) -> np.ndarray:
+        """Objective values in minimisation form (pymoo's name)."""
+        return minimisation_form(self.values, self.objectives)
+
+    @property
+    def front(self) -> np.ndarray:
+        """Indices of the non-dominated evaluations, in evaluation order."""
+        if self.n_evaluations == 0:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(non_dominated(self.F))
+
+    @property
+    def best(self) -> int:
+        """Index of the best evaluation on the first objective (the first one on ties)."""
+        return int(np.argmin(self.F[:, 0]))
+
+    def incumbent_curve(self) -> np.ndarray:
+        """Best natural value of the first objective after each evaluation."""
+        best = np.minimum.accumulate(self.F[:, 0])
+        return best * self.objectives[0].sign
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "benchmark": self.benchmark,
+            "objectives": [o.label for o in self.objectives],
+            "seed": self.seed,
+            "budget": self.budget,
+            "runtime_s": self.runtime_s,
+            "history": [
+                {"hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops), "values": v.tolist(), "measured": bool(m)}
+                for c, v, m in zip(self.cells, self.values, self.measured)
+            ],
+            "front": self.front.tolist(),
+            "initial": self.initial.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchResult:
+        try:
+            history = data["history"]
+            cells = tuple(Cell(h["matrix"], h["ops"]) for h in history)
+            for cell, entry in zip(cells, history):
+                if cell.hash != entry["hash"]:
+                    raise DataFileError(f"history cell {entry['hash']} does not match its matrix and ops")
+            m = len(data["objectives"])
+            return cls(
+                optimizer=str(data["optimizer"]),
+                benchmark=str(data["benchmark"]),
+                objectives=tuple(Objective.parse(o) for o in data["objectives"]),
+                cells=cells,
+                values=np.array([h["values"] for h in history], dtype=float).reshape(len(history), m),
+                measured=np.array([bool(h["measured"]) for h in history], dtype=bool),
+                seed=data.get("seed"),
+                budget=data.get("budget"),
+                runtime_s=float(data.get("runtime_s", 0.0)),
+                initial=np.asarray(data.get("initial", []), dtype=np.int64),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataFileError(f"not a search result ({type(exc).__name__}: {exc}); give a file written by SearchResult.to_json") from None
+
+    def to_json(self, path: str | os.PathLike) -> None:
+        atomic_write_json(path, self.to_dict())
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> SearchResult:
+        data = read_json(path)
+        if not isinstance(data, dict):
+            raise DataFileError(f"{path} holds {type(data).__name__}, not a search result")
+        return cls.from_dict(data)
+
+    # ------------------------------------------------------------------ picture
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """The search in objective space: measured and predicted evaluations told apart, the
+        initial cells and the final front marked (one objective: the incumbent curve)."""
+        figure = Figure(figsize=(6, 4.5)) if ax is None else ax.figure
+        ax = figure.add_subplot() if ax is None else ax
+        names = [o.label for o in self.objectives]
+        if len(self.objectives) == 1:
+            ax.plot(np.arange(1, self.n_evaluations + 1), self.incumbent_curve(), color="C0")
+            ax.set_xlabel("evaluations")
+            ax.set_ylabel(f"best {names[0]}")
+        else:
+            x, y = self.values[:, 1], self.values[:, 0]
+            for mask, style in ((~self.measured, {"marker": "x", "label": "predicted"}), (self.measured, {"marker": "o", "label": "measured"})):
+                if mask.any():
+                    ax.scatter(x[mask], y[mask], s=12, alpha=0.5, color="0.55" if style["label"] == "predicted" else "C0", **style)
+            if len(self.initial):
+                ax.scatter(x[self.initial], y[self.initial], s=40, facecolors="none", edgecolors="C2", label="initial cells")
+            front = self.front[np.argsort(x[self.front])]
+            ax.step(x[front], y[front], where="post", color="C3", marker="D", markersize=4, label="final front")
+            ax.set_xlabel(names[1])
+            ax.set_ylabel(names[0])
+            ax.legend(loc="best", fontsize="small")
+        ax.set_title(f"{self.optimizer} on {self.benchmark}: {self.n_evaluations} evaluations")
+        return figure

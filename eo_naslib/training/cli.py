@@ -1,0 +1,182 @@
+"""`eo-naslib train` (train one cell on So2Sat, write its record) and `eo-naslib measure` (hardware only).
+
+Importable without the `train` extra (torch, torchmetrics, ptflops), so `eo-naslib` keeps working for
+query-only installs: the two commands then fail with one line saying what to install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, EONASLibError, InvalidCellError
+from ..io import load_yaml
+from ..space import Cell, all_cells
+from .config import SENSORS, TrainConfig
+
+try:  # the `train` extra
+    from .hardware import hardware_metrics
+    from .job import train_and_measure
+    from .loop import build_model, resolve_device, use_bf16
+
+    MISSING: str | None = None
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    MISSING = exc.name or str(exc)
+
+
+def require_train_extra(command: str) -> None:
+    """Raise `ConfigError` naming the missing package when the `train` extra is not installed."""
+    if MISSING is not None:
+        raise ConfigError(
+            f"`eo-naslib {command}` needs {MISSING!r}; install the extra: pip install 'eo-naslib[train]'"
+        )
+
+
+def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
+    cell = parser.add_mutually_exclusive_group(required=True)
+    cell.add_argument("--hash", help="NB101 hash of the cell")
+    cell.add_argument("--matrix", help="adjacency matrix as JSON, e.g. '[[0,1],[0,0]]' (with --ops)")
+    parser.add_argument("--ops", help='ops as JSON, e.g. \'["input", "output"]\' (with --matrix)')
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    add_cell_arguments(parser)
+    parser.add_argument(
+        "--data", required=True, help="folder with So2Sat training.h5, validation.h5, testing.h5"
+    )
+    parser.add_argument("--out-dir", "--out", dest="out", required=True, type=Path, help="output folder (checkpoint.pt, record.json)")
+    parser.add_argument("--config-file", "--config", dest="config", help="YAML file of training settings (see eo_naslib/configs/training)")
+    parser.add_argument("--sensor", choices=SENSORS, help="s1 (8 bands), s2 (10) or fusion (18)")
+    parser.add_argument("--epochs", type=int, help="training epochs (default 108)")
+    parser.add_argument("--device", help="auto | cpu | cuda[:N]")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one training setting (YAML value), repeatable",
+    )
+    parser.add_argument("--no-resume", action="store_true", help="ignore (delete) an existing checkpoint")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser(
+        "train", help="train one cell on So2Sat LCZ42 and write its benchmark record"
+    )
+    add_train_arguments(train)
+    train.set_defaults(func=_train)
+
+    measure = subparsers.add_parser("measure", help="hardware metrics of one cell's network on this device")
+    add_cell_arguments(measure)
+    measure.add_argument(
+        "--sensor", choices=SENSORS, default="s2", help="input bands: s1 8, s2 10, fusion 18"
+    )
+    measure.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    measure.add_argument("--batch-size", type=int, default=64, help="latency batch size (default 64)")
+    measure.add_argument("--warmup", type=int, default=10)
+    measure.add_argument("--repeats", type=int, default=50)
+    measure.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
+    measure.add_argument("--include-copy", action="store_true", help="time the host-to-device copy too")
+    measure.add_argument("--stem-channels", type=int, default=128)
+    measure.set_defaults(func=_measure)
+
+
+def cell_from_args(args: argparse.Namespace) -> Cell:
+    if args.hash:
+        table = all_cells()
+        return table.cell(table.index(args.hash))
+    if not args.ops:
+        raise InvalidCellError("--matrix needs --ops; give both as JSON")
+    try:
+        matrix, ops = json.loads(args.matrix), json.loads(args.ops)
+    except json.JSONDecodeError as exc:
+        raise InvalidCellError(
+            f"--matrix/--ops are not valid JSON ({exc}); e.g. --matrix '[[0,1],[0,0]]'"
+        ) from None
+    return Cell(np.asarray(matrix), ops)
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r} is not KEY=VALUE")
+        out[key.strip()] = load_yaml("--set", value)
+    return out
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    settings: dict[str, Any] = {}
+    if args.config:
+        loaded = load_yaml(args.config)
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{args.config} must be a mapping of training settings")
+        settings.update(loaded)
+    settings.update(
+        {
+            k: v
+            for k, v in (("sensor", args.sensor), ("epochs", args.epochs), ("device", args.device))
+            if v is not None
+        }
+    )
+    settings.update(_parse_sets(args.set))
+    settings["data_dir"] = str(args.data)
+    return TrainConfig.from_dict(settings)
+
+
+def _train(args: argparse.Namespace) -> int:
+    require_train_extra("train")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    record = train_and_measure(
+        cell_from_args(args), config_from_args(args), args.out, resume=not args.no_resume
+    )
+    print(
+        json.dumps(
+            {
+                "record": str(args.out / "record.json"),
+                "cell": record["cell"]["hash"],
+                "metrics": record["metrics"],
+            }
+        )
+    )
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    require_train_extra("measure")
+    config = TrainConfig(
+        sensor=args.sensor, device=args.device, precision=args.precision, stem_channels=args.stem_channels
+    )
+    device = resolve_device(config)
+    model = build_model(cell_from_args(args), config, config.in_channels)
+    bf16 = use_bf16(config, device)
+    result = hardware_metrics(
+        model,
+        (config.in_channels, 32, 32),
+        device,
+        args.batch_size,
+        args.warmup,
+        args.repeats,
+        bf16,
+        device.type == "cuda",
+        args.include_copy,
+    )
+    print(json.dumps(result))
+    return 0
+
+
+def run_reporting_errors(action: Callable[[], int]) -> int:
+    """Our errors as one line on stderr and exit status 2 (for entry points outside `eo-naslib`)."""
+    try:
+        return action()
+    except EONASLibError as exc:
+        print(f"eo-naslib: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,161 @@
+"""`TrainConfig`: every setting of one training run, with the seeds' defaults and their sources.
+
+Sources of the defaults:
+- seed 001, section 4.3 (So2Sat pipeline): batch 256, SGD with momentum 0.9 and weight decay 5e-4;
+  108 epochs (NB101's full budget, the seeds' final epoch); sensor Sentinel-2 (seeds 000/001).
+- seed 002, section 5.4: train on P = 35% of the training file (`subset_fraction`), re-split
+  80/20 into training and held-out validation (`val_fraction` 0.2); sensors s1 | s2 | fusion.
+- NAS-Bench-101 (nasbench/lib/config.py, base_ops.py) where 001 is silent: learning rate 0.2
+  (NB101's base 0.1 linearly scaled by its 2 TPU shards), cosine decay per step to 0, BN decay
+  0.997 (PyTorch momentum 0.003) and epsilon 1e-5, stem 128 channels, 3 stacks x 3 cells.
+- ours: metrics every 2 epochs (`eval_every`), seeds, checkpoint cadence, device options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import ConfigError
+from ..io import fingerprint
+
+SENSORS = ("s1", "s2", "fusion")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def _as_float(key: str, value: int | str) -> float:
+    """Ints and numeric strings (YAML reads `5e-4` as a string) as floats."""
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"training setting {key}={value!r} must be a number") from None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run; `fingerprint()` identifies them (device options excluded)."""
+
+    sensor: str = "s2"
+    epochs: int = 108
+    batch_size: int = 256
+    lr: float = 0.2
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    nesterov: bool = False
+    schedule: str = "cosine"
+    bn_momentum: float = 0.003
+    bn_eps: float = 1e-5
+    stem_channels: int = 128
+    num_stacks: int = 3
+    cells_per_stack: int = 3
+    subset_fraction: float = 0.35
+    val_fraction: float = 0.2
+    split_seed: int = 0
+    seed: int = 0
+    eval_every: int = 2
+    # where and how to run: not in the fingerprint (they do not change what is trained)
+    data_dir: str = ""
+    checkpoint_every: int = 1
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+    compile: bool = False
+    eval_batch_size: int = 1024
+    latency_batch_size: int = 64
+    latency_warmup: int = 10
+    latency_repeats: int = 50
+
+    #: keys that do not change what is trained (excluded from the fingerprint)
+    RUNTIME_KEYS = frozenset(
+        {
+            "data_dir",
+            "checkpoint_every",
+            "device",
+            "precision",
+            "channels_last",
+            "compile",
+            "eval_batch_size",
+            "latency_batch_size",
+            "latency_warmup",
+            "latency_repeats",
+        }
+    )
+
+    def __post_init__(self) -> None:
+        if self.sensor not in SENSORS:
+            raise ConfigError(f"sensor {self.sensor!r} is unknown; choose one of {list(SENSORS)}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision {self.precision!r} is unknown; choose one of {list(PRECISIONS)}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ConfigError(f"schedule {self.schedule!r} is unknown; choose 'cosine' or 'constant'")
+        for key in (
+            "epochs",
+            "batch_size",
+            "stem_channels",
+            "num_stacks",
+            "cells_per_stack",
+            "eval_every",
+            "checkpoint_every",
+            "eval_batch_size",
+            "latency_batch_size",
+            "latency_repeats",
+        ):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        if not 0.0 < self.subset_fraction <= 1.0:
+            raise ConfigError(f"subset_fraction must be in (0, 1], got {self.subset_fraction!r}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ConfigError(
+                f"val_fraction must be in [0, 1), got {self.val_fraction!r}; 0 uses validation.h5"
+            )
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, got {self.lr!r}")
+
+    @property
+    def in_channels(self) -> int:
+        return {"s1": 8, "s2": 10, "fusion": 18}[self.sensor]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> TrainConfig:
+        """Build from a (YAML/JSON) dict; unknown keys are an error naming them."""
+        data = dict(data or {})
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        for key, value in data.items():
+            default = known[key].default
+            if isinstance(default, float) and isinstance(value, (int, str)) and not isinstance(value, bool):
+                data[key] = _as_float(key, value)
+            elif type(value) is not type(default):
+                raise ConfigError(
+                    f"training setting {key}={value!r} must be of type {type(default).__name__}"
+                )
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+    def result_dict(self) -> dict[str, Any]:
+        """The settings that define the trained result (the fingerprint's input)."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_KEYS}
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of `result_dict()`."""
+        return fingerprint(self.result_dict())
+
+    def check_same(self, other: dict[str, Any], what: str) -> None:
+        """Raise `ConfigError` naming the keys where `other` (a stored result_dict) differs."""
+        mine = self.result_dict()
+        changed = sorted(k for k in set(mine) | set(other) if mine.get(k) != other.get(k))
+        if changed:
+            detail = ", ".join(f"{k}: {other.get(k)!r} -> {mine.get(k)!r}" for k in changed)
+            raise ConfigError(
+                f"{what} was made with different settings ({detail}); use a new output directory "
+                "or the original settings"
+            )

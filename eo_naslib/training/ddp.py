@@ -1,0 +1,67 @@
+"""Data-parallel training of one cell under torchrun (gloo on CPU, NCCL on CUDA).
+
+    python -m torch.distributed.run --nproc_per_node 2 -m eo_naslib.training.ddp \\
+        --hash HASH --data DIR --out OUT [--config train.yaml] [--set key=value ...]
+
+Every process holds the whole selected split and takes an equal contiguous shard of each global
+batch (`batch_size` is the global batch); DDP averages the gradients, so the update equals one
+process's on the whole batch except for batch-norm statistics, which are per process (as in the
+seeds' Lightning DDP runs). Rank 0 evaluates, checkpoints, measures and writes the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import torch
+import torch.distributed as torch_dist
+
+from .cli import add_train_arguments, cell_from_args, config_from_args, run_reporting_errors
+from .job import train_and_measure
+from .loop import DistInfo
+
+
+def init_from_env() -> DistInfo:
+    """Join the process group torchrun describes in the environment (a 1-process run if none)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return DistInfo()
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    torch_dist.init_process_group(backend=backend)
+    return DistInfo(torch_dist.get_rank(), torch_dist.get_world_size())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the `train` arguments, join the process group, train; errors are one line, exit 2."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eo_naslib.training.ddp", description=__doc__.splitlines()[0]
+    )
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    return run_reporting_errors(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    dist = init_from_env()
+    config = config_from_args(args)
+    if dist.world_size > 1 and torch.cuda.is_available() and config.device == "auto":
+        config = config.replace(device=f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
+    try:
+        train_and_measure(
+            cell_from_args(args), config, args.out, resume=not args.no_resume, data=args.data, dist=dist
+        )
+    finally:
+        if dist.world_size > 1:
+            torch_dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""`train_and_measure`: one cell -> one record (`out_dir/record.json`) in the benchmark schema.
+
+The record's `metrics` use the names of `eo_naslib.benchmarks.metrics` (accuracies as fractions,
+`train_time_s` for the whole run, `latency_ms` / `latency_std_ms`, `params` of the trained
+So2Sat model, `size_kb` in KiB, `macs` per image); `curves` holds every evaluated epoch, and
+`settings`, `fingerprint`, `data`, `device`, `hardware` and `versions` say how it was made.
+A record whose fingerprint matches is returned without training; a checkpoint in `out_dir`
+is resumed (a different fingerprint is a `ConfigError` naming the changed keys).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+import torchmetrics
+
+from ..errors import ConfigError, DataFileError
+from ..io import atomic_write_json, check_writable, lock, read_json
+from ..space import Cell
+from .config import TrainConfig
+from .hardware import device_description, hardware_metrics
+from .loop import SINGLE, DistInfo, train_model
+from .so2sat import So2SatSplits, load_so2sat
+
+log = logging.getLogger(__name__)
+
+RECORD = "record.json"
+CHECKPOINT = "checkpoint.pt"
+FORMAT = "eo_naslib.training.record/1"
+
+
+def versions() -> dict[str, str]:
+    """Software versions that produced a record."""
+    try:
+        ours = metadata.version("eo-naslib")
+    except metadata.PackageNotFoundError:
+        ours = "unknown"
+    return {
+        "eo_naslib": ours,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "h5py": h5py.__version__,
+        "torchmetrics": torchmetrics.__version__,
+    }
+
+
+def read_record(out_dir: str | os.PathLike, cell: Cell, config: TrainConfig) -> dict[str, Any] | None:
+    """The record in `out_dir`, None if there is none; one of another cell or settings is a `ConfigError`."""
+    path = Path(out_dir) / RECORD
+    if not path.exists():
+        return None
+    record = read_json(path)
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise DataFileError(
+            f"{path} is not an eo-naslib training record; move it away or use another out dir"
+        )
+    if record["cell"]["hash"] != cell.hash:
+        raise ConfigError(
+            f"{path} is the record of cell {record['cell']['hash']}, not {cell.hash}; use another out dir"
+        )
+    if record.get("fingerprint") != config.fingerprint():
+        config.check_same(TrainConfig.from_dict(record["settings"]).result_dict(), f"record {path}")
+    return record
+
+
+def load_data(config: TrainConfig, data: str | os.PathLike | So2SatSplits | None) -> So2SatSplits:
+    """Preloaded splits as given, else load them from `data` or `config.data_dir`."""
+    if isinstance(data, So2SatSplits):
+        return data
+    directory = data if data is not None else config.data_dir
+    if not directory:
+        raise DataFileError(
+            "no So2Sat data given; pass --data DIR (holding training.h5, validation.h5, testing.h5)"
+        )
+    return load_so2sat(
+        directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed
+    )
+
+
+def _final_metrics(curves: list[dict[str, Any]], train_time: float) -> dict[str, Any]:
+    last = curves[-1]
+    return {
+        "train_accuracy": last["train_accuracy"],
+        "val_accuracy": last["val_accuracy"],
+        "val_accuracy_macro": last["val_accuracy_macro"],
+        "test_accuracy": last["test_accuracy"],
+        "test_accuracy_macro": last["test_accuracy_macro"],
+        "train_time_s": train_time,
+    }
+
+
+def train_and_measure(
+    cell: Cell,
+    config: TrainConfig,
+    out_dir: Path,
+    resume: bool = True,
+    *,
+    data: str | os.PathLike | So2SatSplits | None = None,
+    dist: DistInfo = SINGLE,
+) -> dict:
+    """Train `cell` (resuming from `out_dir`), measure its hardware metrics, write and return the record."""
+    out = Path(out_dir)
+    if dist.is_main:
+        check_writable(out)
+    existing = read_record(out, cell, config)
+    if existing is not None:
+        log.info("record for %s with these settings exists in %s; not training again", cell.hash, out)
+        return existing
+    if not dist.is_main:
+        return _train(cell, config, out, resume, data, dist)
+    with lock(out, timeout=0):
+        return _train(cell, config, out, resume, data, dist)
+
+
+def _train(
+    cell: Cell,
+    config: TrainConfig,
+    out: Path,
+    resume: bool,
+    data: str | os.PathLike | So2SatSplits | None,
+    dist: DistInfo,
+) -> dict:
+    checkpoint = out / CHECKPOINT
+    if not resume and dist.is_main and checkpoint.exists():
+        checkpoint.unlink()
+    splits = load_data(config, data)
+    result = train_model(cell, splits, config, checkpoint, dist)
+    if not dist.is_main:
+        return {}
+    device = result["device"]
+    shape = (splits.in_channels, *splits.x_train.shape[2:])
+    hardware = hardware_metrics(
+        result["model"],
+        shape,
+        device,
+        config.latency_batch_size,
+        config.latency_warmup,
+        config.latency_repeats,
+        result["bf16"],
+        result["channels_last"],
+    )
+    metrics = _final_metrics(result["curves"], result["train_time_s"])
+    metrics.update({k: hardware[k] for k in ("latency_ms", "latency_std_ms", "params", "size_kb", "macs")})
+    last = result["curves"][-1]
+    record = {
+        "format": FORMAT,
+        "cell": {"hash": cell.hash, "matrix": cell.matrix.tolist(), "ops": list(cell.ops)},
+        "metrics": metrics,
+        "extra": {
+            "val_kappa": last["val_kappa"],
+            "test_kappa": last["test_kappa"],
+            "val_loss": last["val_loss"],
+            "test_loss": last["test_loss"],
+            "val_per_class_accuracy": last["val_per_class_accuracy"],
+            "test_per_class_accuracy": last["test_per_class_accuracy"],
+            "throughput_images_per_s": hardware["throughput_images_per_s"],
+        },
+        "curves": result["curves"],
+        "epochs": [p["epoch"] for p in result["curves"]],
+        "settings": config.to_dict(),
+        "fingerprint": config.fingerprint(),
+        "data": {k: v for k, v in splits.info.items() if k not in ("band_mean", "band_std")},
+        "model": {
+            "network": "NB101",
+            "in_channels": splits.in_channels,
+            "num_classes": 17,
+            "note": "params/macs are of this So2Sat model, not NB101's CIFAR-10 model",
+        },
+        "training": {
+            "device": device_description(device),
+            "bf16": result["bf16"],
+            "channels_last": result["channels_last"],
+            "compile": config.compile and device.type == "cuda",
+            "world_size": dist.world_size,
+            "steps_per_epoch": result["steps_per_epoch"],
+            "resumed_from_epoch": result["resumed_from_epoch"],
+        },
+        "hardware": {k: v for k, v in hardware.items() if k not in metrics},
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    atomic_write_json(out / RECORD, record)
+    log.info("wrote %s", out / RECORD)
+    return record

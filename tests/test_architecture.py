@@ -1,0 +1,117 @@
+"""The house rules, read from the source with `ast`: imports point down the layers, no import
+cycle, no import hidden inside a function, and `experiments` never imports `naslib_compat`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "eo_naslib"
+#: layer of each top-level part; a module may import only from its own layer or lower ones
+LAYERS = {
+    "errors": 0, "io": 0, "paths": 0, "arguments": 0,
+    "space": 1,
+    "benchmarks": 2, "training": 2, "testing": 2,
+    "search": 3, "landscape": 3, "creation": 3,
+    "experiments": 4, "naslib_compat": 4,
+    "api": 5, "cli": 5, "__init__": 5, "__main__": 5,
+}
+#: same-layer imports that would still point the wrong way
+FORBIDDEN = {("experiments", "naslib_compat"), ("benchmarks", "training"), ("search", "creation"), ("landscape", "creation")}
+#: optional accelerators imported where they are used, each with a pure-Python fallback
+OPTIONAL_IMPORTS = {"google_crc32c", "crc32c"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    if node.level:
+        base = base[: len(base) - node.level + 1]
+        return ".".join(base + ([node.module] if node.module else []))
+    return node.module or ""
+
+
+def imports_of(name: str) -> tuple[set[str], list[str]]:
+    """(eo_naslib modules imported at module level, imports found inside functions)."""
+    path = MODULES[name]
+    tree = ast.parse(path.read_text())
+    is_package = path.name == "__init__.py"
+    targets: set[str] = set()
+    hidden: list[str] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                found = [a.name for a in child.names] if isinstance(child, ast.Import) else [resolve(name, is_package, child)]
+                if inside:
+                    hidden.extend(f for f in found if f.split(".")[0] not in OPTIONAL_IMPORTS)
+                    continue
+                for module in found:
+                    if not module.startswith("eo_naslib"):
+                        continue
+                    names = [a.name for a in child.names] if isinstance(child, ast.ImportFrom) else []
+                    submodules = {f"{module}.{n}" for n in names if f"{module}.{n}" in MODULES}
+                    targets.update(submodules)
+                    if len(submodules) < len(names) or not names:  # names from the module itself
+                        targets.add(module)
+            visit(child, inside)
+
+    visit(tree, False)
+    return {t for t in targets if t in MODULES and t != name}, hidden
+
+
+GRAPH = {name: imports_of(name) for name in MODULES}
+
+
+def part(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_import_hidden_in_a_function(name):
+    assert GRAPH[name][1] == [], f"{name} imports {GRAPH[name][1]} inside a function; import at module level"
+
+
+def test_imports_point_down_the_layers():
+    wrong = [
+        (a, b)
+        for a, (targets, _) in GRAPH.items()
+        for b in targets
+        if part(a) != part(b) and (LAYERS[part(b)] > LAYERS[part(a)] or (part(a), part(b)) in FORBIDDEN)
+    ]
+    assert wrong == []
+
+
+def test_no_import_cycle():
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        stack.append(name)
+        for target in sorted(GRAPH[name][0]):
+            if state.get(target) == 1:
+                raise AssertionError(f"import cycle: {' -> '.join(stack[stack.index(target):] + [target])}")
+            if target not in state:
+                visit(target)
+        stack.pop()
+        state[name] = 2
+
+    for name in sorted(MODULES):
+        if name not in state:
+            visit(name)
+
+
+def test_every_part_has_a_layer():
+    assert {part(n) for n in MODULES} <= set(LAYERS)
