@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, plan_status, read_records, run_plan
+from eo_naslib.io import fingerprint
 from eo_naslib.creation.jobs import (
     events,
     execute,
     failures,
     is_claimed,
     job_dir,
-    settings_fingerprint,
     synthetic_metrics,
 )
 from eo_naslib.creation.plan import job_id
@@ -73,7 +73,7 @@ def test_plan_ids_are_stable_and_depend_on_settings(tmp_path):
     plan = sleep_plan(tmp_path)
     job = plan.jobs[0]
     assert len(plan.jobs) == 8 and len({j.id for j in plan.jobs}) == 8
-    assert job.id == job_id("sleep", job.hash, settings_fingerprint(job.settings))
+    assert job.id == job_id("sleep", job.hash, fingerprint(job.settings))
     other = make_plan(
         {
             "name": "faults",

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..benchmarks.metrics import METRICS
-from ..errors import UnknownMetricError
+from ..errors import ConfigError, UnknownMetricError
 from ..space import all_cells, check_neighbourhood
 from .graph import NeighbourGraph
 

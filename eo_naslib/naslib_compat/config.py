@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, positive_int
 from ..io import load_yaml
 from ..search import OPTIMIZERS, Objective
 from .dataset_api import DATASETS, canonical_search_space
@@ -72,9 +72,8 @@ def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[st
 
 
 def _positive_int(search: dict[str, Any], key: str) -> None:
-    value = search.get(key)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ConfigError(f"search.{key} must be a positive integer, got {value!r}")
+    if search.get(key) is not None:
+        positive_int(search[key], f"search.{key}")
 
 
 def validate(config: dict[str, Any]) -> dict[str, Any]:

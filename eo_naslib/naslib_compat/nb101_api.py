@@ -15,7 +15,6 @@ TensorFlow or the nasbench package. Differences from NASLib's NASBench (docs/nas
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterator
 from typing import Any

@@ -17,7 +17,6 @@ All files are written atomically (temporary file + rename).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable

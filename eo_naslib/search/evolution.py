@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, positive_int
 from ..space import OPS
 from .base import SearchOptimizer
 from .evaluator import BudgetExhausted, Evaluator
@@ -41,10 +41,8 @@ class PopulationSearch(SearchOptimizer):
         if p["init"] not in INITIALISERS:
             raise ConfigError(f"search.init must be one of {list(INITIALISERS)}, got {p['init']!r}")
         for key, value in p.items():
-            if key in ("pop_size", "sample_size", "n_train", "n_components") and (
-                not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1
-            ):
-                raise ConfigError(f"search.{key} must be a positive integer, got {value!r}")
+            if key in ("pop_size", "sample_size", "n_train", "n_components"):
+                positive_int(value, f"search.{key}")
             if key in ("cx_p", "mut_p", "ind_pb") and not 0.0 <= float(value) <= 1.0:
                 raise ConfigError(f"search.{key} must be a probability in [0, 1], got {value!r}")
         self.initialiser: Initialiser = build_initialiser(**{k: p[k] for k in INIT_DEFAULTS})
@@ -200,8 +198,7 @@ class MuPlusLambda(PopulationSearch):
             raise ConfigError(
                 f"search.cx_p + search.mut_p must be <= 1 (DEAP's varOr), got {self.params['cx_p']} + {self.params['mut_p']}"
             )
-        if not isinstance(self.params["lambda_"], (int, np.integer)) or self.params["lambda_"] < 1:
-            raise ConfigError(f"search.lambda_ must be a positive integer, got {self.params['lambda_']!r}")
+        positive_int(self.params["lambda_"], "search.lambda_")
 
     def _generation(self) -> int:
         p, rng = self.params, self.rng

@@ -19,6 +19,8 @@ INPUT_LABEL = -1
 OUTPUT_LABEL = -2
 #: Label of an absent vertex in padded 7-vertex arrays.
 PAD_LABEL = -3
+#: Vertex name of every NB101 label (the inverse of `INPUT_LABEL`, `OUTPUT_LABEL` and `OP_LABEL`).
+LABEL_OPS: dict[int, str] = {INPUT_LABEL: INPUT, OUTPUT_LABEL: OUTPUT, **dict(enumerate(OPS))}
 
 MAX_VERTICES = 7
 MAX_EDGES = 9

@@ -27,10 +27,10 @@ from .constants import (
     CONV1X1,
     CONV3X3,
     INPUT,
+    LABEL_OPS,
     MAX_INTERIOR,
     MAX_VERTICES,
     MAXPOOL3X3,
-    OP_LABEL,
     OPS,
     OUTPUT,
     PAD_LABEL,
@@ -143,9 +143,8 @@ def decode(kind: str, vector: Any) -> Cell:
         matrix = v[:49].reshape(MAX_VERTICES, MAX_VERTICES).astype(np.uint8)
         labels = v[49:SHORT_SIZE].astype(int)
         n = int((labels != PAD_LABEL).sum())
-        names = {-1: INPUT, -2: OUTPUT, **dict(enumerate(OPS))}
         try:
-            ops_list = [names[int(x)] for x in labels[:n]]
+            ops_list = [LABEL_OPS[int(x)] for x in labels[:n]]
         except KeyError as exc:
             raise InvalidCellError(f"label {exc.args[0]} is not an NB101 label (-1, -2, 0, 1, 2)") from None
         if np.any(matrix[n:]) or np.any(matrix[:, n:]):

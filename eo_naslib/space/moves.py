@@ -10,12 +10,11 @@ from numpy.random import Generator
 from ..errors import InvalidCellError
 from .batch import decode_keys
 from .cell import Cell
-from .constants import INPUT, INPUT_LABEL, MAX_VERTICES, OPS, OUTPUT, OUTPUT_LABEL, PAD_LABEL
+from .constants import INPUT, LABEL_OPS, MAX_VERTICES, OPS, OUTPUT, PAD_LABEL
 from .hashing import hash_many
 from .neighbourhoods import check_neighbourhood, move_keys
 
 _TRIU7 = np.triu_indices(MAX_VERTICES, 1)
-_NAMES = {INPUT_LABEL: INPUT, OUTPUT_LABEL: OUTPUT, **dict(enumerate(OPS))}
 
 
 def as_generator(rng: Generator | int | None) -> Generator:
@@ -109,6 +108,6 @@ def neighbours(cell: Cell, kind: str = "edit") -> list[Cell]:
     for i in sorted(first):
         if hashes[i] != own:
             n = int((labels[i] != PAD_LABEL).sum())
-            ops = tuple(_NAMES[int(x)] for x in labels[i, :n])
+            ops = tuple(LABEL_OPS[int(x)] for x in labels[i, :n])
             found.append(Cell._trusted(matrices[i, :n, :n].copy(), ops, str(hashes[i])))
     return found

@@ -16,13 +16,12 @@ import numpy as np
 from ..errors import DataFileError, UnknownArchitectureError
 from .batch import hash_prefix_keys
 from .cell import Cell
-from .constants import INPUT_LABEL, OPS, OUTPUT_LABEL, PAD_LABEL
+from .constants import LABEL_OPS, PAD_LABEL
 from .encodings import encode_many
 from .neighbourhoods import check_neighbourhood, csr_from_codes, neighbour_pairs, padded_table, rows_of_keys
 from .store import load_arrays, save_arrays
 
 NEIGHBOUR_CACHE_VERSION = 2
-_NAMES = {INPUT_LABEL: "input", OUTPUT_LABEL: "output", **dict(enumerate(OPS))}
 log = logging.getLogger(__name__)
 
 
@@ -99,7 +98,7 @@ class CellTable:
 
     def cell(self, row: int) -> Cell:
         n = int(self.n_vertices[row])
-        ops = tuple(_NAMES[int(x)] for x in self.labels[row, :n])
+        ops = tuple(LABEL_OPS[int(x)] for x in self.labels[row, :n])
         return Cell._trusted(self.matrices[row, :n, :n].copy(), ops, str(self.hashes[row]))
 
     def encode(self, kind: str = "long", rows: np.ndarray | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, positive_int
 from ..io import fingerprint
 
 SENSORS = ("s1", "s2", "fusion")
@@ -101,9 +101,7 @@ class TrainConfig:
             "latency_batch_size",
             "latency_repeats",
         ):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+            positive_int(getattr(self, key), key)
         if not 0.0 < self.subset_fraction <= 1.0:
             raise ConfigError(f"subset_fraction must be in (0, 1], got {self.subset_fraction!r}")
         if not 0.0 <= self.val_fraction < 1.0:

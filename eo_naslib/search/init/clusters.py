@@ -28,7 +28,7 @@ from sklearn.mixture import BayesianGaussianMixture
 
 from ...benchmarks.base import Benchmark
 from ...benchmarks.datasets import open_benchmark
-from ...errors import ConfigError
+from ...errors import ConfigError, positive_int
 from ...space import CellTable
 from ..evaluator import Evaluator
 from ..objectives import Objective
@@ -185,8 +185,7 @@ class ClusterInit:
                 f"search.cluster_sizes must be a decreasing list of sizes >= 2, got {list(self.sizes)}"
             )
         make_clustering(self.algorithm, 2, 0)
-        if int(self.max_iter) < 1:
-            raise ConfigError(f"search.cluster_max_iter must be a positive integer, got {self.max_iter!r}")
+        positive_int(self.max_iter, "search.cluster_max_iter")
         if self.encoding not in ("short", "long"):
             raise ConfigError(f"search.cluster_encoding must be 'short' or 'long', got {self.encoding!r}")
         self.sizes = tuple(sizes)
