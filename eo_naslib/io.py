@@ -102,8 +102,15 @@ def check_writable(directory: str | os.PathLike) -> Path:
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
         raise DataFileError(f"{folder} is a file, not a directory; give a directory path")
-    atomic_write_bytes(folder / (TMP_PREFIX + "probe"), b"")
-    (folder / (TMP_PREFIX + "probe")).unlink()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX + "probe.", dir=folder)  # unique: writers may probe at once
+        os.close(fd)
+        os.unlink(probe)
+    except FileNotFoundError:
+        pass  # another writer cleaned leftovers meanwhile: the file was created, so the folder is writable
+    except OSError as exc:
+        raise DataFileError(f"cannot write in {folder}: {exc.strerror or exc}; choose a writable location") from None
     return folder
 
 
