@@ -1,8 +1,9 @@
 """NASLib-style entry point: python scripts/runner.py --config-file FILE.yaml [key value ...]
 
-Our optimizers (rs, re, ls, pls, ga, ea, ae, nsga2) run on eo-naslib's core; any other optimizer
-name (bananas, npenas, ...) runs through NASLib's own Trainer via plugins/naslib_bridge.py when
-NASLib is importable, and otherwise says what to install.
+Our optimizers (rs, re, ls, pls, ga, ea, ae, nsga2) run on eo-naslib's core; NASLib's other
+discrete optimizers (bananas, npenas, ...) run through NASLib's own Trainer via
+plugins/naslib_bridge.py when NASLib is importable, and otherwise say what to install; any other
+name is refused with the list of names.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 
 from eo_naslib.errors import EONASLibError
 from eo_naslib.io import load_config
-from eo_naslib.naslib_compat.config import apply_overrides
+from eo_naslib.naslib_compat.config import NASLIB_ONLY_OPTIMIZERS, apply_overrides
 from eo_naslib.naslib_compat.runner import main as run_ours
 from eo_naslib.search import OPTIMIZERS
+
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 import naslib_bridge  # noqa: E402 - the plugin lives beside the package, not inside it
@@ -37,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         optimizer = requested_optimizer(argv)
     except EONASLibError:
         optimizer = None  # our runner reports the bad config in one line
-    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+    if optimizer in NASLIB_ONLY_OPTIMIZERS:
         return naslib_bridge.main(argv)
     return run_ours(argv)
 

@@ -109,6 +109,7 @@ def test_metrics_the_benchmark_lacks_are_nan_and_listed_once(synthetic_api, capl
     assert math.isnan(synthetic_api["nb101_data"].query(nb101_api.ModelSpec(**ss.get_spec()))["test_accuracy"])
 
 
+@pytest.mark.skipif(naslib_bridge.torch is None, reason="NASLib's neighbours are torch modules: needs torch")
 def test_neighbours_keep_the_space_class_and_naslibs_moves(synthetic_api):
     ss = naslib_bridge.EONasBench101SearchSpace()
     ss.set_spec(Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"]))

@@ -12,7 +12,6 @@ from eo_naslib.cli import main as cli_main
 from eo_naslib.space import encode, neighbours
 from eo_naslib.naslib_compat import Metric, NasBench101SearchSpace, from_metric_name, run, to_metric_name
 from eo_naslib.naslib_compat import dataset_api as dataset_api_module
-from eo_naslib.naslib_compat.trainer import CHECKPOINT
 
 from eo_naslib.testing import SyntheticBenchmark
 

@@ -1,5 +1,5 @@
 """Pareto utilities: strict dominance, fronts, sorting, hypervolume (checked against pymoo), IGD(+),
-mean Pareto distance."""
+mean Pareto distance; moocore's and pymoo's implementations (the fallback below Python 3.10) agree."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pymoo.indicators.hv import HV
 
+from eo_naslib.search import pareto
+from eo_naslib.search.objectives import Objective, minimisation_form
 from eo_naslib.search.pareto import (
     REFERENCE_POINT,
     Bounds,
@@ -23,7 +25,11 @@ from eo_naslib.search.pareto import (
     non_dominated_sort,
     normalised_hypervolume,
 )
-from eo_naslib.search.objectives import Objective, minimisation_form
+
+try:
+    import moocore
+except ImportError:  # moocore needs Python >= 3.10
+    moocore = None
 
 
 def brute_force_non_dominated(F: np.ndarray) -> np.ndarray:
@@ -33,6 +39,17 @@ def brute_force_non_dominated(F: np.ndarray) -> np.ndarray:
 points = st.integers(2, 4).flatmap(
     lambda m: arrays(np.float64, st.tuples(st.integers(1, 40), st.just(m)), elements=st.integers(0, 5).map(float))
 )
+
+
+def indicators(F: np.ndarray, reference: np.ndarray) -> tuple[list[bool], list[int], float, float, float]:
+    ref = np.full(F.shape[1], 4.5)  # some points lie outside the box
+    return (
+        non_dominated(F).tolist(),
+        non_dominated_sort(F).tolist(),
+        hypervolume(F, ref),
+        igd(F, reference),
+        igd_plus(F, reference),
+    )
 
 
 def test_strict_dominance_keeps_equal_vectors():
@@ -58,6 +75,37 @@ def test_non_dominated_sort_peels_fronts(F):
         assert sorted(np.flatnonzero(ranks == rank)) == sorted(front)
         remaining = np.setdiff1d(remaining, front)
     assert len(remaining) == 0
+
+
+@pytest.mark.skipif(moocore is None, reason="moocore is not installed (it needs Python >= 3.10); pymoo's path runs alone")
+@settings(max_examples=100, deadline=None)
+@given(points, st.data())
+def test_moocore_and_pymoo_give_the_same_fronts_and_indicators(F, data):
+    reference = data.draw(
+        arrays(np.float64, st.tuples(st.integers(1, 10), st.just(F.shape[1])), elements=st.floats(0, 5))
+    )
+    with_moocore = indicators(F, reference)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pareto, "moocore", None)
+        with_pymoo = indicators(F, reference)
+    assert with_moocore[:2] == with_pymoo[:2]
+    assert with_moocore[2:] == pytest.approx(with_pymoo[2:], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.skipif(moocore is None, reason="moocore is not installed (it needs Python >= 3.10); pymoo's path runs alone")
+@pytest.mark.parametrize("m", [2, 3])
+def test_moocore_and_pymoo_agree_on_large_inputs(m):
+    """Tens of thousands of rows (more than the fallback's pre-filter pivots), with ties and without."""
+    rng = np.random.default_rng(m)
+    for F in (rng.random((30_000, m)), np.round(rng.random((30_000, m)), 2)):
+        F[:, 1] += 0.5 * F[:, 0]  # correlated objectives, as accuracy and cost are
+        reference = F[np.argsort(F.sum(axis=1))[:50]]
+        with_moocore = (non_dominated(F), normalised_hypervolume(F, Bounds.of(F)), igd_plus(F, reference))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(pareto, "moocore", None)
+            with_pymoo = (non_dominated(F), normalised_hypervolume(F, Bounds.of(F)), igd_plus(F, reference))
+        assert with_moocore[0].tolist() == with_pymoo[0].tolist()
+        assert with_moocore[1:] == pytest.approx(with_pymoo[1:], rel=1e-12)
 
 
 def test_hypervolume_hand_computed_and_pymoo():

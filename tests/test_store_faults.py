@@ -37,7 +37,7 @@ real_mkstemp, real_fsync, real_replace = tempfile.mkstemp, os.fsync, os.replace
 
 
 def mkstemp(*args, **kwargs):
-    if STORE in kwargs.get("prefix", ""):
+    if STORE in str(kwargs.get("prefix", "")):  # scipy < 1.14 passes a bytes prefix
         if step == "read_only":
             raise OSError(errno.EROFS, "Read-only file system")
         fd, path = real_mkstemp(*args, **kwargs)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import h5py
 import numpy as np
 import pytest
 
-from eo_naslib.errors import DataFileError
-from eo_naslib.training.so2sat import load_so2sat, read_labels, read_rows, stratified_split, stratified_subset
-from eo_naslib.training.synthetic import write_synthetic_so2sat
+h5py = pytest.importorskip("h5py", reason="So2Sat files need h5py (pip install 'eo-naslib[train]')")
+pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+
+from eo_naslib.errors import DataFileError  # noqa: E402
+from eo_naslib.training.so2sat import load_so2sat, read_labels, read_rows, stratified_split, stratified_subset  # noqa: E402
+from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 
 @pytest.fixture(scope="module")

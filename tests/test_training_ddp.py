@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch.distributed as torch_dist
 
-from eo_naslib.training.synthetic import write_synthetic_so2sat
+torch_dist = pytest.importorskip("torch.distributed", reason="training needs torch (pip install 'eo-naslib[train]')")
+
+from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -74,7 +75,8 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     single = json.loads((tmp_path / "one" / "record.json").read_text())
     assert parallel["training"]["world_size"] == 2 and single["training"]["world_size"] == 1
     assert parallel["fingerprint"] == single["fingerprint"]
-    for p, s in zip(parallel["curves"], single["curves"], strict=True):
+    assert len(parallel["curves"]) == len(single["curves"])
+    for p, s in zip(parallel["curves"], single["curves"]):
         assert p["train_loss"] == pytest.approx(s["train_loss"], rel=0.2)
     for metric in ("val_accuracy", "test_accuracy"):
         assert abs(parallel["metrics"][metric] - single["metrics"][metric]) < 0.1

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from eo_naslib.benchmarks.base import Benchmark
-from eo_naslib.errors import UnknownMetricError
-from eo_naslib.space import all_cells, random_cell
-from eo_naslib.training.live import LiveBenchmark
-from eo_naslib.training.synthetic import write_synthetic_so2sat
+torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+
+from eo_naslib.benchmarks.base import Benchmark  # noqa: E402
+from eo_naslib.errors import UnknownMetricError  # noqa: E402
+from eo_naslib.space import all_cells, random_cell  # noqa: E402
+from eo_naslib.training.live import LiveBenchmark  # noqa: E402
+from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 TINY = {
     "epochs": 2,

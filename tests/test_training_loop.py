@@ -14,17 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from eo_naslib.benchmarks.metrics import METRICS
-from eo_naslib.cli import report_errors
-from eo_naslib.errors import ConfigError, DataFileError
-from eo_naslib.space import random_cell
-from eo_naslib.training import cli as training_cli
-from eo_naslib.training.config import TrainConfig
-from eo_naslib.training.job import train_and_measure
-from eo_naslib.training.so2sat import load_so2sat
-from eo_naslib.training.synthetic import write_synthetic_so2sat
+torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+
+from eo_naslib.benchmarks.metrics import METRICS  # noqa: E402
+from eo_naslib.cli import report_errors  # noqa: E402
+from eo_naslib.errors import ConfigError, DataFileError  # noqa: E402
+from eo_naslib.space import random_cell  # noqa: E402
+from eo_naslib.training import cli as training_cli  # noqa: E402
+from eo_naslib.training.config import TrainConfig  # noqa: E402
+from eo_naslib.training.job import train_and_measure  # noqa: E402
+from eo_naslib.training.so2sat import load_so2sat  # noqa: E402
+from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 #: a seconds-long model and run (small stem, 2 stacks of 1 cell); the seeds' settings are the defaults

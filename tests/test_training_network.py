@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
-from eo_naslib.benchmarks.formats.safe_pickle import safe_load
-from eo_naslib.space import OPS, Cell, random_cell
-from eo_naslib.training.hardware import count_macs, hardware_metrics, measure_latency, ptflops_macs
-from eo_naslib.training.network import NB101Network, build_network, compute_vertex_channels, count_parameters
+torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+
+from eo_naslib.benchmarks.formats.safe_pickle import safe_load  # noqa: E402
+from eo_naslib.space import OPS, Cell, random_cell  # noqa: E402
+from eo_naslib.training.hardware import count_macs, hardware_metrics, measure_latency, ptflops_macs  # noqa: E402
+from eo_naslib.training.network import NB101Network, build_network, compute_vertex_channels, count_parameters  # noqa: E402
 
 _NAMES = {-1: "input", -2: "output", 0: OPS[0], 1: OPS[1], 2: OPS[2]}
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Union, runtime_checkable
 
 import numpy as np
 
 from ..space import Cell
 from .results import CellMetrics
 
-CellOrHash = Cell | str
+CellOrHash = Union[Cell, str]  # typing.Union: a runtime alias, `|` on classes needs Python >= 3.10
 
 
 @runtime_checkable

@@ -62,6 +62,8 @@ def _download(args: argparse.Namespace) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     directory = data_dir(args.data_dir)
+    if directory.exists() and not directory.is_dir():
+        raise DataFileError(f"data dir {directory} is a file; give a folder with --data-dir or $EO_NASLIB_DATA")
     report = {"data_dir": str(directory), "benchmarks": {}}
     for name in installed(directory):
         try:

@@ -8,7 +8,7 @@ benchmark is opened tabular-only). A query is then a dict lookup plus an array r
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from .metrics import METRICS
 from .results import CellMetrics
 from .store import BenchmarkStore, column_key
 
-CellOrHash = Cell | str
+CellOrHash = Union[Cell, str]  # typing.Union: a runtime alias, `|` on classes needs Python >= 3.10
 
 
 class StoredBenchmark:
@@ -117,7 +117,9 @@ class StoredBenchmark:
     def _row(self, cell: CellOrHash) -> int:
         if not isinstance(cell, (Cell, str)):
             raise UnknownArchitectureError(f"{cell!r} ({type(cell).__name__}) is not a cell; pass a Cell or a 32-digit md5 hash")
-        row = self._rows_by_hash.get(cell.hash if isinstance(cell, Cell) else cell)
+        if isinstance(cell, Cell):
+            return self.space.row_of(cell)  # a key lookup: no md5 per query
+        row = self._rows_by_hash.get(cell)
         if row is None:
             raise UnknownArchitectureError(f"{cell!r} is not the NB101 hash of any cell; pass a Cell or a 32-digit md5 hash")
         return row

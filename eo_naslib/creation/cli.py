@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from ..arguments import non_negative_float, positive_float, positive_int
+from ..errors import ConfigError
 from ..paths import data_dir
 from .backends import BACKENDS, Backend, get_backend
 from .coordinator import run_plan
@@ -32,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("plan", help="plan directory or its plan.json")
     add_backend_arguments(run)
     run.add_argument(
-        "--max-attempts", type=int, default=3, help="failed attempts after which a job is given up"
+        "--max-attempts", type=positive_int, default=3, help="failed attempts after which a job is given up"
     )
     run.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="hide the progress bar")
     run.set_defaults(func=_run)
@@ -63,14 +65,14 @@ def add_backend_arguments(parser: argparse.ArgumentParser, workers: bool = True)
     which has its own `--workers`: pass `workers=False`)."""
     parser.add_argument("--backend", choices=list(BACKENDS), default="local")
     if workers:
-        parser.add_argument("--workers", type=int, help="local: worker processes (default: CPU cores)")
+        parser.add_argument("--workers", type=positive_int, help="local: worker processes (default: CPU cores)")
     parser.add_argument("--devices", help="local: comma-separated GPU ids, one worker each (e.g. 0,1,2,3)")
     parser.add_argument("--address", help="ray: cluster address (default: start a local Ray)")
-    parser.add_argument("--cpus", type=float, default=1, help="ray/slurm: CPUs per job")
-    parser.add_argument("--gpus", type=float, default=0, help="ray: GPUs per job; slurm: GPUs per node")
+    parser.add_argument("--cpus", type=positive_float, default=1, help="ray/slurm: CPUs per job")
+    parser.add_argument("--gpus", type=non_negative_float, default=0, help="ray: GPUs per job; slurm: GPUs per node")
     parser.add_argument("--partition", help="slurm: partition")
     parser.add_argument(
-        "--timeout-min", type=int, default=24 * 60, help="slurm: time limit per job (requeued after it)"
+        "--timeout-min", type=positive_int, default=24 * 60, help="slurm: time limit per job (requeued after it)"
     )
     parser.add_argument(
         "--executor", choices=("slurm", "local"), default="slurm", help="slurm: submitit executor"
@@ -102,7 +104,10 @@ def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]
 def _plan(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.data:
-        config["settings"] = {**(config.get("settings") or {}), "data_dir": str(Path(args.data).resolve())}
+        settings = config.get("settings") or {}
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{args.config}: settings must be a mapping of training settings, got {settings!r}")
+        config["settings"] = {**settings, "data_dir": str(Path(args.data).resolve())}
     plan = make_plan(config)
     path = plan.save(args.out)
     print(json.dumps({"plan": str(path), "jobs": len(plan.jobs), "job": plan.kind, "sampler": plan.sampler}))

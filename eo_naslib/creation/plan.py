@@ -117,6 +117,9 @@ def make_plan(config: dict[str, Any]) -> Plan:
     if not isinstance(name, str):
         raise ConfigError(f"a creation config needs a `name` (a slug such as so2sat_s2), got {name!r}")
     safe_child(".", name)
+    for key, kind in (("sampler", dict), ("settings", dict), ("job", str)):
+        if config.get(key) is not None and not isinstance(config[key], kind):
+            raise ConfigError(f"creation config key {key!r} must be a {kind.__name__}, got {config[key]!r}")
     sampler = dict(config.get("sampler") or {})
     kind_name = sampler.pop("kind", None)
     if kind_name not in SAMPLERS:

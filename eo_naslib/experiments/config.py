@@ -68,6 +68,14 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
     for key in ("name", "dataset", "configurations"):
         if key not in data:
             raise ConfigError(f"experiment key {key!r} is missing")
+    for key, kind, example in (
+        ("objectives", list, "[val_accuracy, train_time_s:min]"),
+        ("configurations", dict, "{random: {epochs: 500}}"),
+        ("comparisons", list, "[[data_centric, random_500]]"),
+        ("budgets", list, "[500, 2000]"),
+    ):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise ConfigError(f"experiment key {key!r} must be a {kind.__name__}, e.g. {example}; got {data[key]!r}")
     accuracy = dataset_spec(data["dataset"]).accuracy
     objectives = tuple(str(o) for o in data.get("objectives") or (accuracy, "train_time_s:min"))
     if len(objectives) < 2:
@@ -88,9 +96,9 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         configurations[str(name)] = Configuration(str(name), positive_int(spec.get("epochs"), f"configuration {name!r}: epochs"), optimizer, search)
     if not configurations:
         raise ConfigError("configurations is empty; give at least one, e.g. {random: {epochs: 500}}")
-    comparisons = tuple(tuple(pair) for pair in data.get("comparisons") or ())
+    comparisons = tuple(tuple(pair) if isinstance(pair, (list, tuple)) else (pair,) for pair in data.get("comparisons") or ())
     for pair in comparisons:
-        if len(pair) != 2 or any(name not in configurations for name in pair):
+        if len(pair) != 2 or any(not isinstance(name, str) or name not in configurations for name in pair):
             raise ConfigError(f"comparison {list(pair)} must name two of the configurations {sorted(configurations)}")
     safe_child(".", str(data["name"]))
     for name in configurations:

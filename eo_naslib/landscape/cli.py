@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 
+from matplotlib.backend_bases import FigureCanvasBase
+
 from ..arguments import non_negative_int, positive_float, positive_int
 from ..benchmarks import load_benchmark
 from ..errors import ConfigError
@@ -151,7 +153,17 @@ def summary(record: dict) -> dict:
     }
 
 
+def _figure_file(path: str) -> str:
+    """`path` if matplotlib can write its format (the suffix; none means PNG), else a `ConfigError`."""
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise ConfigError(f"--out {path!r}: cannot write .{suffix} pictures; end the name in one of {sorted(formats)}, e.g. radar.png")
+    return path
+
+
 def _compare(args: argparse.Namespace) -> int:
+    _figure_file(args.out)
     records = [load(p) for p in args.records]
     figure = radar(records)
     figure.tight_layout()

@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import shortest_path
 from .core import Landscape
 from .graph import NeighbourGraph
 
-_POPCOUNT = np.array([i.bit_count() for i in range(256)], dtype=np.uint16)
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
 
 def global_optimum(landscape: Landscape) -> int:

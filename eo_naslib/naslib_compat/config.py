@@ -36,6 +36,8 @@ NASLIB_SEARCH_KEYS = frozenset(
     "momentum normalization normalization_exponent output_weights tau_max tau_min threshold unrolled "
     "warm_start_epochs weight_decay gpu".split()
 )
+#: example values for the string keys' error messages
+EXAMPLES = {"out_dir": "results", "dataset": "cifar10", "optimizer": "re"}
 #: NASLib's discrete optimizers that only run through NASLib (plugins/naslib_bridge.py)
 NASLIB_ONLY_OPTIMIZERS = ("bananas", "npenas", "bp")
 logger = logging.getLogger(__name__)
@@ -88,6 +90,11 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(config)
     if not isinstance(config["seed"], int) or isinstance(config["seed"], bool) or config["seed"] < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {config['seed']!r}")
+    for key in ("out_dir", "dataset", "optimizer"):
+        if not isinstance(config[key], str) or not config[key].strip():
+            raise ConfigError(f"{key} must be a non-empty string, got {config[key]!r}; e.g. {key}: {EXAMPLES[key]}")
+    if config.get("data_dir") is not None and not isinstance(config["data_dir"], str):
+        raise ConfigError(f"data_dir must be a folder path or null, got {config['data_dir']!r}")
     config["search_space"] = str(config["search_space"])
     canonical_search_space(config["search_space"])
     if config["dataset"] not in DATASETS:

@@ -5,23 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..errors import report_errors
+from ..errors import DataFileError, report_errors
 from ..experiments.runs import scorer_for
-from ..io import save_figure
+from ..io import load_config, read_json, save_figure
 from ..search import SearchResult
 from ..space import CellTable
-from ..io import load_config
 from .config import apply_overrides, save_dir, validate
 from .dataset_api import get_dataset_api
 from .optimizer import DiscreteOptimizer
 from .search_space import NasBench101SearchSpace
 from .trainer import CHECKPOINT, Trainer
-
 
 RESULT = "search_result.json"
 FRONT_PICTURE = "front.png"
@@ -47,7 +46,7 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
     resume_from = checkpoint if resume and checkpoint.exists() else ""
     with tqdm(total=trainer.epochs, desc=f"{config['optimizer']} on {config['dataset']}", disable=not progress) as bar:
         if resume_from:
-            bar.update(json.loads(checkpoint.read_text())["epoch"] + 1)
+            bar.update(checkpoint_epoch(checkpoint) + 1)
         trainer.search(resume_from=resume_from, after_epoch=lambda _: bar.update(1))
     final = trainer.evaluate()
     evaluator = optimizer.evaluator
@@ -68,6 +67,15 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
         scorer = scorer_for(config["dataset"], config.get("data_dir"), tuple(o.label for o in evaluator.objectives), evaluator.epoch)
         summary["hypervolume"] = scorer.score(space_rows(result, dataset_api["space"]), result.values)["hypervolume"]
     return summary
+
+
+def checkpoint_epoch(path: Path) -> int:
+    """The last finished epoch a checkpoint records; `DataFileError` if the file is damaged."""
+    data = read_json(path)
+    epoch = data.get("epoch") if isinstance(data, dict) else None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < -1:
+        raise DataFileError(f"checkpoint {path} is damaged (no whole-number 'epoch'); restore it, or delete it and run without --resume")
+    return epoch
 
 
 def space_rows(result: SearchResult, space: CellTable) -> np.ndarray:

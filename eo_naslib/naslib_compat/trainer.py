@@ -140,12 +140,16 @@ class Trainer:
             self.save_dir / CHECKPOINT,
             {
                 "epoch": epoch,
-                "config": self.config,
-                "fingerprint": fingerprint(self.config),
+                "config": self._resumable_config(),
+                "fingerprint": fingerprint(self._resumable_config()),
                 "trajectory": self.search_trajectory,
                 **self.optimizer.get_checkpointables(),
             },
         )
+
+    def _resumable_config(self) -> dict[str, Any]:
+        """The config a checkpoint must match to resume: all of it but where the run lives."""
+        return {key: value for key, value in self.config.items() if key not in ("out_dir", "data_dir")}
 
     def _resume(self, path: Path) -> int:
         """Restore state from a checkpoint file (or a run directory); returns the next epoch."""
@@ -155,8 +159,8 @@ class Trainer:
             state = read_json(path)
         except DataFileError as exc:
             raise DataFileError(f"cannot resume: {exc}; run again without --resume") from None
-        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint(self.config):
-            changed = changed_keys(state.get("config", {}) if isinstance(state, dict) else {}, self.config)
+        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint(self._resumable_config()):
+            changed = changed_keys(state.get("config", {}) if isinstance(state, dict) else {}, self._resumable_config())
             raise ConfigError(
                 f"cannot resume from {path}: the config changed since its checkpoint ({', '.join(changed) or 'unknown keys'}); "
                 "run without --resume to start afresh, or restore the old config"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, ClassVar
 
-import numpy as np
 
 from ..errors import positive_int
 from ..space import check_neighbourhood, mutate, random_cell

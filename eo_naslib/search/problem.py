@@ -183,7 +183,7 @@ def surviving_edges(X: np.ndarray) -> np.ndarray:
 
 def _valid_pattern(pattern: int) -> bool:
     connected, surviving = edge_info(pattern)
-    return connected and surviving.bit_count() <= MAX_EDGES
+    return connected and bin(surviving).count("1") <= MAX_EDGES
 
 
 def is_valid(X: np.ndarray) -> np.ndarray:
@@ -241,7 +241,9 @@ class GenotypeMutation(Mutation):
     to the next op (ops); pymoo's `BitflipMutation` covers binary genes only."""
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
-        return mutate_genotypes(np.rint(X).astype(np.int64), float(self.get_prob_var(problem)), random_state)
+        # pymoo < 0.6.2 (the last on Python 3.9) passes no generator: the problem's stands in
+        rng = problem.rng if random_state is None else random_state
+        return mutate_genotypes(np.rint(X).astype(np.int64), float(self.get_prob_var(problem)), rng)
 
 
 class CellProblem(Problem):

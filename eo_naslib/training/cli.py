@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ..arguments import non_negative_int, positive_int
 from ..errors import ConfigError, EONASLibError, InvalidCellError
 from ..io import load_yaml
 from ..space import Cell, all_cells
@@ -54,7 +53,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", "--out", dest="out", required=True, type=Path, help="output folder (checkpoint.pt, record.json)")
     parser.add_argument("--config-file", "--config", dest="config", help="YAML file of training settings (see eo_naslib/configs/training)")
     parser.add_argument("--sensor", choices=SENSORS, help="s1 (8 bands), s2 (10) or fusion (18)")
-    parser.add_argument("--epochs", type=int, help="training epochs (default 108)")
+    parser.add_argument("--epochs", type=positive_int, help="training epochs (default 108)")
     parser.add_argument("--device", help="auto | cpu | cuda[:N]")
     parser.add_argument(
         "--set",
@@ -79,12 +78,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--sensor", choices=SENSORS, default="s2", help="input bands: s1 8, s2 10, fusion 18"
     )
     measure.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
-    measure.add_argument("--batch-size", type=int, default=64, help="latency batch size (default 64)")
-    measure.add_argument("--warmup", type=int, default=10)
-    measure.add_argument("--repeats", type=int, default=50)
+    measure.add_argument("--batch-size", type=positive_int, default=64, help="latency batch size (default 64)")
+    measure.add_argument("--warmup", type=non_negative_int, default=10, help="untimed runs first (default 10)")
+    measure.add_argument("--repeats", type=positive_int, default=50, help="timed runs (default 50)")
     measure.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
     measure.add_argument("--include-copy", action="store_true", help="time the host-to-device copy too")
-    measure.add_argument("--stem-channels", type=int, default=128)
+    measure.add_argument("--stem-channels", type=positive_int, default=128, help="channels of the stem (default 128)")
     measure.set_defaults(func=_measure)
 
 
@@ -100,7 +99,7 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
         raise InvalidCellError(
             f"--matrix/--ops are not valid JSON ({exc}); e.g. --matrix '[[0,1],[0,0]]'"
         ) from None
-    return Cell(np.asarray(matrix), ops)
+    return Cell(matrix, ops)  # Cell checks shapes, values and types and names the problem
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ Sources of the defaults:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -108,8 +109,18 @@ class TrainConfig:
             raise ConfigError(
                 f"val_fraction must be in [0, 1), got {self.val_fraction!r}; 0 uses validation.h5"
             )
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr!r}")
+        for key, at_most in (("lr", math.inf), ("bn_eps", math.inf), ("weight_decay", math.inf), ("momentum", 1.0), ("bn_momentum", 1.0)):
+            value = getattr(self, key)
+            strict = key in ("lr", "bn_eps")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or not 0 <= value <= at_most
+                or (strict and value == 0)
+            ):
+                bounds = f"{'above' if strict else 'at least'} 0" + ("" if at_most == math.inf else f" and at most {at_most}")
+                raise ConfigError(f"{key} must be a finite number {bounds}, got {value!r}")
 
     @property
     def in_channels(self) -> int:

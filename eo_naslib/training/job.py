@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -187,7 +187,7 @@ def _train(
         },
         "hardware": {k: v for k, v in hardware.items() if k not in metrics},
         "versions": versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     atomic_write_json(out / RECORD, record)
     log.info("wrote %s", out / RECORD)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Optional
 
 from tqdm.auto import tqdm
 
 #: (index into the items, result or None, exception or None), in completion order
-Completion = tuple[int, Any, BaseException | None]
+Completion = tuple[int, Any, Optional[BaseException]]  # a runtime alias: no `|` before Python 3.10
 
 
 class Backend(ABC):

@@ -19,7 +19,7 @@ from ..problem import N_EDGE_GENES, N_GENES, UPPER, repair, rows_of
 
 def lhs_genotypes(n: int, rng: np.random.Generator) -> np.ndarray:
     """(n, 26) raw (unrepaired) genotypes from one Latin hypercube of size n."""
-    u = qmc.LatinHypercube(d=N_GENES, rng=rng).random(n)
+    u = qmc.LatinHypercube(d=N_GENES, seed=rng).random(n)  # `seed`: scipy < 1.15 has no `rng` (same draws)
     return np.minimum(np.floor(u * (UPPER + 1)), UPPER).astype(np.int64)
 
 
