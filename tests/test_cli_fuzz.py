@@ -30,6 +30,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+pytest.importorskip("h5py", reason="the fuzz plans training jobs: needs the `train` extra (h5py, torch)")
+pytest.importorskip("torch", reason="the fuzz plans training jobs: needs the `train` extra (h5py, torch)")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,7 +82,7 @@ OUTCOMES: dict[str, Counter] = {}
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
-#: plugins/naslib_bridge.py's one-line messages (scripts/runner.py hands it unknown optimizer names)
+#: plugins/naslib_bridge.py's one-line messages (scripts/runner.py hands it NASLib's own optimizers)
 BRIDGE_PREFIX = "naslib_bridge: "
 
 

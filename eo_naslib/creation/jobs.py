@@ -70,7 +70,10 @@ def register_job_kind(kind: JobKind) -> JobKind:
 def job_kind(name: str) -> JobKind:
     """The registered kind `name` (importing the module of a lazily registered one)."""
     if name not in _KINDS and name in _LAZY_KINDS:
-        importlib.import_module(_LAZY_KINDS[name])
+        try:
+            importlib.import_module(_LAZY_KINDS[name])
+        except ImportError as exc:
+            raise ConfigError(f"job kind {name!r} needs the training extra ({exc}); pip install 'eo-naslib[train]'") from None
     try:
         return _KINDS[name]
     except KeyError:
