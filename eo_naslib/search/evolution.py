@@ -94,6 +94,7 @@ class PopulationSearch(SearchOptimizer):
             extra = self.rng.permutation(len(self.evaluator.space))
             extra = extra[~np.isin(extra, rows)][: size - len(rows)]
             rows = np.concatenate([rows, extra])
+        self.initial_rows = rows.tolist()
         self.genotypes = genotypes_of(self.evaluator.space, rows, self.rng)
         self.started = True
         self._evaluate(rows)

@@ -122,6 +122,7 @@ class PymooSearch(SearchOptimizer):
             raise ConfigError(
                 f"the {self.params['init']!r} initialiser gave {len(rows)} cells; pymoo needs at least 2"
             )
+        self.initial_rows = rows.tolist()
         self.start_genotypes = genotypes_of(self.evaluator.space, rows, self.rng)
         self._build()
 
