@@ -98,17 +98,15 @@ def minimize(
     objectives: Sequence[str | Objective],
     budget: int,
     seed: int | np.random.Generator | None = None,
-    init: str | None = None,
-    space: CellTable | None = None,
-    epoch: int | None = None,
-    **params: Any,
+    **options: Any,
 ) -> SearchResult:
     """Search `benchmark` with `optimizer` for `budget` distinct cells; the `SearchResult`.
 
     >>> result = minimize(load_benchmark("so2sat"), "pls", ["val_accuracy", "train_time_s:min"], 500, seed=0)
     >>> result.plot()
 
-    `init` chooses the initialiser (`random`, `surrogate_front`, ...), `epoch` the fidelity, and
-    `params` are the optimizer's search keys (e.g. `n_init=20`, `neighbourhood="edit"`).
+    `options` are `Search`'s: `init` (the initialiser: `random`, `lhs`, `clusters`,
+    `surrogate_front`), `space`, `epoch` (the fidelity) and the optimizer's search keys
+    (e.g. `n_init=20`, `neighbourhood="edit"`).
     """
-    return Search(benchmark, optimizer, objectives, budget, seed, init, space, epoch, **params).run()
+    return Search(benchmark, optimizer, objectives, budget, seed, **options).run()

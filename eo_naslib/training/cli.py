@@ -161,12 +161,12 @@ def _measure(args: argparse.Namespace) -> int:
         model,
         (config.in_channels, 32, 32),
         device,
-        args.batch_size,
-        args.warmup,
-        args.repeats,
-        bf16,
-        device.type == "cuda",
-        args.include_copy,
+        batch_size=args.batch_size,
+        warmup=args.warmup,
+        repeats=args.repeats,
+        bf16=bf16,
+        channels_last=device.type == "cuda",
+        include_copy=args.include_copy,
     )
     print(json.dumps(result))
     return 0

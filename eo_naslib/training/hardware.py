@@ -145,27 +145,16 @@ def _cpu_name() -> str:
 
 
 def hardware_metrics(
-    model: nn.Module,
-    input_shape: tuple[int, int, int],
-    device: torch.device,
-    batch_size: int = 64,
-    warmup: int = 10,
-    repeats: int = 50,
-    bf16: bool = False,
-    channels_last: bool = False,
-    include_copy: bool = False,
+    model: nn.Module, input_shape: tuple[int, int, int], device: torch.device, **latency_options: Any
 ) -> dict[str, Any]:
-    """params, size_kb, macs (per image) and latency/throughput of `model` on `device`."""
+    """params, size_kb, macs (per image) and latency/throughput of `model` on `device`;
+    `latency_options` are `measure_latency`'s (batch_size, warmup, repeats, bf16, ...)."""
     result: dict[str, Any] = {
         "params": count_parameters(model),
         "size_kb": state_dict_kib(model),
         "macs": count_macs(model.to(device), input_shape),
         "input_shape": list(input_shape),
     }
-    result.update(
-        measure_latency(
-            model, input_shape, device, batch_size, warmup, repeats, bf16, channels_last, include_copy
-        )
-    )
+    result.update(measure_latency(model, input_shape, device, **latency_options))
     result["device"] = device_description(device)
     return result

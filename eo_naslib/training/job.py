@@ -143,11 +143,11 @@ def _train(
         result["model"],
         shape,
         device,
-        config.latency_batch_size,
-        config.latency_warmup,
-        config.latency_repeats,
-        result["bf16"],
-        result["channels_last"],
+        batch_size=config.latency_batch_size,
+        warmup=config.latency_warmup,
+        repeats=config.latency_repeats,
+        bf16=result["bf16"],
+        channels_last=result["channels_last"],
     )
     metrics = _final_metrics(result["curves"], result["train_time_s"])
     metrics.update({k: hardware[k] for k in ("latency_ms", "latency_std_ms", "params", "size_kb", "macs")})
