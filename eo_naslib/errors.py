@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 
@@ -38,11 +39,30 @@ class ConfigError(EONASLibError, ValueError):
 
 def positive_int(value: object, name: str) -> int:
     """`value` as an int if it is a positive integer (not a bool or float), else a `ConfigError`."""
+    return _whole_number(value, name, 1, "a positive integer")
+
+
+def non_negative_int(value: object, name: str) -> int:
+    """`value` as an int if it is an integer >= 0 (not a bool or float), else a `ConfigError`."""
+    return _whole_number(value, name, 0, "an integer, 0 or more")
+
+
+def non_negative_float(value: object, name: str) -> float:
+    """`value` as a float if it is a finite number >= 0 (not a bool), else a `ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        raise ConfigError(f"{name} must be a finite number, 0 or more, got {value!r}")
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number) or number < 0:
+        raise ConfigError(f"{name} must be a finite number, 0 or more, got {value!r}")
+    return number
+
+
+def _whole_number(value: object, name: str, minimum: int, wanted: str) -> int:
     if isinstance(value, bool) or not hasattr(value, "__index__"):  # ints and numpy ints only
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}")
     number = int(value.__index__())
-    if number < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if number < minimum:
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}")
     return number
 
 

@@ -132,6 +132,8 @@ BAD_QUERIES: dict[str, Callable] = {
     "None cell": lambda b: b.query(None, "val_accuracy"),
     "one hash as cells": lambda b: b.query_many(b.measured_hashes()[0], "val_accuracy"),
     "unknown hash in array": lambda b: b.query_many(np.array(["0" * 32]), "val_accuracy"),
+    "unknown hash in a list": lambda b: b.query_many([*b.measured_hashes()[:2].tolist(), "0" * 32], "val_accuracy"),
+    "hash list with a number": lambda b: b.query_many([b.measured_hashes()[0], 3.5], "val_accuracy"),
     "float epoch query_all": lambda b: b.query_all(b.measured_hashes()[0], epoch=108.5),
 }
 

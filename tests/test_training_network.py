@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
 
 from eo_naslib.benchmarks.formats.safe_pickle import safe_load  # noqa: E402
+from eo_naslib.errors import ConfigError  # noqa: E402
 from eo_naslib.space import OPS, Cell, random_cell  # noqa: E402
 from eo_naslib.training.hardware import count_macs, hardware_metrics, measure_latency, ptflops_macs  # noqa: E402
 from eo_naslib.training.network import NB101Network, build_network, compute_vertex_channels, count_parameters  # noqa: E402
@@ -109,3 +110,10 @@ def _check_hardware_metrics():
     assert "input already on the device" in metrics["latency_window"] and metrics["device"]["type"] == "cpu"
     copied = measure_latency(model, (10, 32, 32), cpu, batch_size=4, warmup=1, repeats=2, include_copy=True)
     assert "host-to-device copy" in copied["latency_window"]
+
+
+@pytest.mark.parametrize("option", [{"batch_size": 0}, {"repeats": 0}, {"repeats": 2.5}, {"warmup": -1}, {"batch_size": True}])
+def test_latency_options_out_of_range_raise_config_error(option):
+    model = NB101Network(random_cell(np.random.default_rng(5)), in_channels=10, num_classes=17, stem_channels=8)
+    with pytest.raises(ConfigError, match=next(iter(option))):
+        measure_latency(model, (10, 8, 8), torch.device("cpu"), **option)

@@ -22,6 +22,10 @@ from .store import BenchmarkStore, column_key
 CellOrHash = Union[Cell, str]  # typing.Union: a runtime alias, `|` on classes needs Python >= 3.10
 
 
+def _unknown_hash(cell_hash: str) -> UnknownArchitectureError:
+    return UnknownArchitectureError(f"{cell_hash!r} is not the NB101 hash of any cell; pass a Cell or a 32-digit md5 hash")
+
+
 class StoredBenchmark:
     """One benchmark (`so2sat`, `cifar10`) answering every metric for every cell.
 
@@ -121,32 +125,29 @@ class StoredBenchmark:
             return self.space.row_of(cell)  # a key lookup: no md5 per query
         row = self._rows_by_hash.get(cell)
         if row is None:
-            raise UnknownArchitectureError(f"{cell!r} is not the NB101 hash of any cell; pass a Cell or a 32-digit md5 hash")
+            raise _unknown_hash(cell)
         return row
 
-    def _checked_rows(self, rows: Any) -> np.ndarray:
-        """`rows` as an integer array of valid row indices of `all_cells()`."""
-        array = np.asarray(rows)
-        if array.dtype.kind not in "iu":
-            raise UnknownArchitectureError(
-                f"rows must be integers (row indices of all_cells()), not {array.dtype} values such as {array.ravel()[:1].tolist()}"
-            )
-        if array.size and (array.min() < 0 or array.max() >= len(self.space)):
-            bad = array.ravel()[(array.ravel() < 0) | (array.ravel() >= len(self.space))][0]
-            raise UnknownArchitectureError(f"row {int(bad)} is not a row of all_cells(); rows are 0..{len(self.space) - 1}")
-        return array
+    def _rows_of_hashes(self, hashes: list[str]) -> np.ndarray:
+        """Rows of many hashes: one dict lookup each, no per-item type dispatch."""
+        rows = list(map(self._rows_by_hash.get, hashes))
+        if None in rows:
+            raise _unknown_hash(hashes[rows.index(None)])
+        return np.array(rows, dtype=np.int64)
 
     def _rows(self, cells: Iterable[CellOrHash] | np.ndarray) -> np.ndarray:
         if isinstance(cells, (str, Cell)):
             raise UnknownArchitectureError(f"{cells!r} is one cell; pass a list of cells, hashes or rows")
         if not isinstance(cells, np.ndarray):
             cells = list(cells)
+            if cells and all(type(c) is str for c in cells):
+                return self._rows_of_hashes(cells)
             if all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in cells) and cells:
-                return self._checked_rows(np.asarray(cells, dtype=np.int64))
+                return self.space.checked_rows(np.asarray(cells, dtype=np.int64))
             return np.array([self._row(c) for c in cells], dtype=np.int64)
         if cells.dtype.kind in "US":
             return self.space.indices(cells)
-        return self._checked_rows(cells)
+        return self.space.checked_rows(cells)
 
     def _unknown(self, rows: np.ndarray, metric: str) -> UnknownArchitectureError:
         cell_hash = self.space.hashes[rows[0]]
@@ -168,7 +169,7 @@ class StoredBenchmark:
 
     def query_rows(self, rows: np.ndarray, metric: str, epoch: int | None = None, repeat: int | None = None) -> np.ndarray:
         """Values for rows of `all_cells()`; raises if one is unknown (tabular-only)."""
-        values = self._column(metric, epoch, repeat)[0][self._checked_rows(rows)]
+        values = self._column(metric, epoch, repeat)[0][self.space.checked_rows(rows)]
         if not self.surrogate and np.isnan(values).any():
             raise self._unknown(np.atleast_1d(rows)[np.isnan(np.atleast_1d(values))], metric)
         return values

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import qmc
 
-from ..errors import ConfigError, InvalidCellError
-from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, neighbours, prune, random_cell
+from ..errors import ConfigError, InvalidCellError, non_negative_int, positive_int
+from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, as_generator, neighbours, prune, random_cell
 from ..space.constants import INPUT, OUTPUT
 
 _TRIU = np.triu_indices(MAX_VERTICES, 1)
@@ -40,8 +40,7 @@ def random_walks(
     any walk yet (any neighbour when all were) and starts are distinct. The one cell with no edit
     neighbour (input -> output) cannot be left by a move: the walk jumps to a random cell.
     """
-    if starts < 1 or steps < 0:
-        raise ConfigError(f"need starts >= 1 and steps >= 0, got {starts} and {steps}")
+    starts, steps, seed = positive_int(starts, "starts"), non_negative_int(steps, "steps"), non_negative_int(seed, "seed")
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(starts)]
     seen: set[str] = set()
     walks = []
@@ -111,9 +110,8 @@ def lhs_sample(n: int, seed: int = 0, max_rounds: int = 100) -> list[Cell]:
     A first design of `n` points is repaired to cells; duplicates are replaced by the points of
     further designs (same generator) until `n` distinct cells are found.
     """
-    if n < 1:
-        raise ConfigError(f"need n >= 1 cells, got {n}")
-    sampler = qmc.LatinHypercube(d=N_EDGE_DIMS + N_OP_DIMS, seed=np.random.default_rng(seed))
+    n = positive_int(n, "n (cells to sample)")
+    sampler = qmc.LatinHypercube(d=N_EDGE_DIMS + N_OP_DIMS, seed=as_generator(seed))
     found: dict[str, Cell] = {}
     for _ in range(max_rounds):
         for point in sampler.random(n - len(found) if found else n):
@@ -129,9 +127,9 @@ def lhs_sample(n: int, seed: int = 0, max_rounds: int = 100) -> list[Cell]:
 def uniform_sample(n: int, seed: int = 0, space: CellTable | None = None) -> list[Cell]:
     """`n` distinct cells drawn uniformly from the unique cells of the space."""
     space = space if space is not None else all_cells()
-    if not 1 <= n <= len(space):
+    if not 1 <= positive_int(n, "n (cells to sample)") <= len(space):
         raise ConfigError(f"need 1 <= n <= {len(space)}, got {n}")
-    rows = np.random.default_rng(seed).choice(len(space), n, replace=False)
+    rows = as_generator(seed).choice(len(space), n, replace=False)
     return [space.cell(int(r)) for r in rows]
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import ConfigError, DataFileError
+from ..errors import ConfigError, DataFileError, non_negative_float, non_negative_int, positive_int
 from ..io import atomic_write_json, read_json, to_jsonable
-from ..space import all_cells
+from ..space import all_cells, check_neighbourhood
 from . import distribution, fdc, neutrality, optima, persistence, walks
 from .core import Landscape, from_benchmark
 from .graph import NeighbourGraph
@@ -38,6 +38,17 @@ class FootprintSettings:
     proxy_neighbours: int = 10
     epsilon: float = 1e-3
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_neighbourhood(self.neighbourhood)
+        if self.walks != "recorded":
+            positive_int(self.walks, "walks (or 'recorded')")
+        for name in ("steps", "trials", "runs", "proxy_samples", "proxy_neighbours"):
+            positive_int(getattr(self, name), name)
+        for epoch in (*([] if self.epoch is None else [self.epoch]), *self.persistence_epochs):
+            non_negative_int(epoch, "epoch")
+        non_negative_float(self.epsilon, "epsilon")
+        non_negative_int(self.seed, "seed")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidCellError
+from ..errors import ConfigError, InvalidCellError
 from .cell import Cell
 from .constants import (
     CONV1X1,
@@ -120,7 +120,7 @@ def encode(cell: Cell, kind: str = "long", fitness: Sequence[float] | None = Non
         if fitness is None:
             return base
         return np.concatenate([base.astype(np.float64), np.asarray(fitness, dtype=np.float64)])
-    raise ValueError(f"unknown encoding {kind!r}; choose one of {list(ENCODINGS)}")
+    raise ConfigError(f"unknown encoding {kind!r}; choose one of {list(ENCODINGS)}")
 
 
 def decode(kind: str, vector: Any) -> Cell:
@@ -154,13 +154,16 @@ def decode(kind: str, vector: Any) -> Cell:
         _check_length(kind, v, LONG_SIZE)
         return _decode_long(v[:LONG_SIZE].reshape(LONG_NODES, LONG_NODES))
     if kind == "path":
-        raise ValueError("the path encoding is not injective, so it cannot be decoded")
-    raise ValueError(f"unknown encoding {kind!r}; choose one of {list(ENCODINGS)}")
+        raise ConfigError("the path encoding is not injective, so it cannot be decoded; use short, long or adjacency_one_hot")
+    raise ConfigError(f"unknown encoding {kind!r}; choose one of {list(ENCODINGS)}")
 
 
 def _check_length(kind: str, vector: np.ndarray, size: int) -> None:
     if vector.ndim != 1 or len(vector) < size:
         raise InvalidCellError(f"a {kind} encoding has {size} entries, got shape {vector.shape}")
+    head = vector[:size]
+    if head.dtype.kind not in "biuf" or not np.all(np.isfinite(head)) or np.any(head != np.round(head)):
+        raise InvalidCellError(f"a {kind} encoding holds whole numbers, got {head.tolist()}")
 
 
 def _decode_long(expanded: np.ndarray) -> Cell:
@@ -225,4 +228,4 @@ def encode_many(matrices: np.ndarray, labels: np.ndarray, kind: str = "long") ->
         r, a, b = np.nonzero(ends.astype(bool))
         out[r, node[r, a], node[r, b]] = 1
         return out.reshape(count, -1)
-    raise ValueError(f"unknown batch encoding {kind!r}; choose 'adjacency_one_hot', 'short' or 'long'")
+    raise ConfigError(f"unknown batch encoding {kind!r}; choose 'adjacency_one_hot', 'short' or 'long'")

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 from numpy.random import Generator
 
-from ..errors import InvalidCellError
+from ..errors import ConfigError, InvalidCellError
 from .batch import decode_keys
 from .cell import Cell
 from .constants import INPUT, LABEL_OPS, MAX_VERTICES, OPS, OUTPUT, PAD_LABEL
@@ -18,8 +18,14 @@ _TRIU7 = np.triu_indices(MAX_VERTICES, 1)
 
 
 def as_generator(rng: Generator | int | None) -> Generator:
-    """A numpy Generator from a Generator, a seed or None (fresh entropy)."""
-    return rng if isinstance(rng, Generator) else np.random.default_rng(rng)
+    """A numpy Generator from a Generator, a seed (non-negative integer) or None (fresh entropy)."""
+    if isinstance(rng, Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)) or rng < 0:
+        raise ConfigError(f"seed must be a non-negative integer, a numpy Generator or None, got {rng!r}")
+    return np.random.default_rng(int(rng))
 
 
 def _try_cell(matrix: np.ndarray, ops: list[str]) -> Cell | None:
@@ -56,6 +62,8 @@ def mutate(cell: Cell, rng: Generator | int | None = None) -> Cell:
     """NASLib's NB101 mutation: every upper-triangle edge bit flips with p = 1/7 and every interior op
     changes (to another op) with p = 1/3, retried until the child is valid and differs from `cell`.
     Cells of fewer than 7 vertices get unconnected spare vertices first, so mutation can grow them."""
+    if not isinstance(cell, Cell):
+        raise InvalidCellError(f"mutate needs a Cell, got {cell!r}; build one with Cell(matrix, ops)")
     rng = as_generator(rng)
     while True:
         matrix, ops = _padded_with_spare_vertices(cell, rng)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,26 +85,49 @@ class CellTable:
         """Row of a cell (by its representation key, no hashing), a hash, or a row (checked)."""
         if isinstance(cell, Cell):
             return int(self.rows_of_keys(np.array([cell.key]))[0])
-        if isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):
-            if not 0 <= int(cell) < len(self):
-                raise UnknownArchitectureError(f"row {cell} is outside the space (0 .. {len(self) - 1})")
-            return int(cell)
         if isinstance(cell, str):
             return self.index(cell)
-        raise TypeError(f"expected a Cell, an NB101 hash or a row, got {type(cell).__name__}")
+        return self.checked_row(cell)
+
+    def checked_row(self, row: Any) -> int:
+        """`row` as an int if it is a row of the space (an integer, not a bool), else an error."""
+        if type(row) is int and 0 <= row < len(self.hashes):  # the hot path
+            return row
+        if isinstance(row, bool) or not isinstance(row, (int, np.integer)):
+            raise UnknownArchitectureError(
+                f"{row!r} ({type(row).__name__}) is not a row of the space; pass an integer row, a Cell or an NB101 hash"
+            )
+        if not 0 <= int(row) < len(self):
+            raise UnknownArchitectureError(f"row {row} is outside the space (0 .. {len(self) - 1})")
+        return int(row)
+
+    def checked_rows(self, rows: Any) -> np.ndarray:
+        """`rows` as an integer array of rows of the space, else an error naming the first bad one."""
+        array = np.asarray(rows)
+        if array.dtype.kind not in "iu":
+            raise UnknownArchitectureError(
+                f"rows must be integers (rows of the space), not {array.dtype} values such as {array.ravel()[:1].tolist()}"
+            )
+        flat = array.ravel()
+        outside = (flat < 0) | (flat >= len(self))
+        if outside.any():
+            raise UnknownArchitectureError(f"row {int(flat[outside][0])} is outside the space (0 .. {len(self) - 1})")
+        return array
 
     def hash_of(self, cell: Cell) -> str:
         """NB101 hash of a cell by table lookup (~100x faster than hashing it)."""
         return str(self.hashes[self.row_of(cell)])
 
     def cell(self, row: int) -> Cell:
+        """The cell of a row."""
+        row = self.checked_row(row)
         n = int(self.n_vertices[row])
         ops = tuple(LABEL_OPS[int(x)] for x in self.labels[row, :n])
         return Cell._trusted(self.matrices[row, :n, :n].copy(), ops, str(self.hashes[row]))
 
     def encode(self, kind: str = "long", rows: np.ndarray | None = None) -> np.ndarray:
         """Batch encoding of the given rows (default all): `adjacency_one_hot`, `short` or `long`."""
-        rows = np.arange(len(self)) if rows is None else np.asarray(rows)
+        rows = np.arange(len(self)) if rows is None else self.checked_rows(rows)
         return encode_many(self.matrices[rows], self.labels[rows], kind)
 
     # ------------------------------------------------------------------ neighbourhoods
@@ -131,6 +155,7 @@ class CellTable:
     def neighbours_of(self, row: int, kind: str = "edit", symmetric: bool = True) -> np.ndarray:
         """Rows of the neighbours of `row` (ascending) in the symmetric (default) or one-way relation."""
         indptr, indices = self.neighbour_graph(kind, symmetric)
+        row = self.checked_row(row)
         return indices[indptr[row] : indptr[row + 1]]
 
     def _neighbour_pairs(self, kind: str) -> np.ndarray:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..errors import ConfigError
+from ..errors import ConfigError, non_negative_int, positive_int
 from .network import count_parameters
 
 try:  # optional: only the MAC cross-check needs it
@@ -80,6 +80,8 @@ def measure_latency(
     include_copy: bool = False,
 ) -> dict[str, Any]:
     """Latency mean/std (ms) and throughput (images/s) of forward passes in eval mode."""
+    batch_size, repeats = positive_int(batch_size, "batch_size"), positive_int(repeats, "repeats")
+    warmup = non_negative_int(warmup, "warmup")
     model = model.to(device).eval()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
