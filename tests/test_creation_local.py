@@ -162,7 +162,9 @@ def _coordinator(plan_dir: Path, workers: int = 2) -> subprocess.Popen:
 
 
 def test_two_coordinators_on_one_plan_run_each_cell_once(tmp_path):
-    plan = sleep_plan(tmp_path, seconds=0.6, steps=2)
+    # 16 cells of 1.2 s on 2 workers: ~10 s alone, so a coordinator that starts seconds late on a
+    # loaded machine still finds cells left to claim
+    plan = sleep_plan(tmp_path, n=16, seconds=0.6, steps=2)
     first, second = _coordinator(plan.directory), _coordinator(plan.directory)
     for process in (first, second):
         out, err = process.communicate(timeout=120)
