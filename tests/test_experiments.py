@@ -102,11 +102,25 @@ def test_finished_runs_are_skipped_and_parallel_runs_match(tmp_path, synthetic_a
         ({"objectives": ["val_accuracy"]}, "objectives must name at least two metrics"),
         ({"seeds": 0}, "seeds must be a positive integer"),
         ({"configurations": {"x": {"epochs": 10, "search": {"population_size": 3}}}}, "search key 'population_size' is unknown for 'pls'"),
+        ({"configurations": {"x": {"epochs": 10, "search": {"measured_only": "yes"}}}}, "measured_only must be true or false"),
     ],
 )
 def test_bad_experiment_configs_are_config_errors(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):
         parse_experiment(_experiment(tmp_path, **change))
+
+
+def test_measured_only_experiment_runs_evaluate_only_measured_cells(tmp_path, synthetic_api):
+    experiment = parse_experiment(_experiment(
+        tmp_path, seeds=2, budgets=[], comparisons=[["pls", "rs"]],
+        configurations={"pls": {"epochs": 40, "search": {"n_init": 5, "measured_only": True}},
+                         "rs": {"optimizer": "rs", "epochs": 40, "search": {"measured_only": True}}},
+    ))
+    run_experiment(experiment, progress=False)
+    for path in sorted((experiment.directory / "runs").glob("*/*.json")):
+        history = json.loads(path.read_text())["history"]
+        assert len(history["hash"]) == 40 and not any(history["predicted"]), path
+        assert all(synthetic_api.is_measured(h, "val_accuracy") for h in history["hash"])
 
 
 def test_cli_runs_an_experiment_file(tmp_path, synthetic_api, capsys):

@@ -109,6 +109,18 @@ def test_measured_only_keeps_naslib_optimizers_on_measured_cells(naslib, tmp_pat
     assert trajectory["measured"] == [True] * 30
 
 
+@pytest.mark.parametrize("optimizer", ["eo_rs", "eo_re", "eo_ls", "eo_pls"])
+def test_measured_only_keeps_our_optimizers_on_measured_cells(naslib, tmp_path, so2sat, optimizer):
+    """Under NASLib's Trainer (report_incumbent=False) epoch e reports our e-th evaluated cell."""
+    config = _config(tmp_path, "eo_nasbench101", "so2sat_lcz42_micro", optimizer, 50)
+    config.search.measured_only = True
+    naslib_bridge.run(config, quiet=True)
+    _, trajectory = json.loads(Path(config.save, "errors.json").read_text())
+    hashes = trajectory["arch_hash"]
+    assert len(set(hashes)) == 50 and trajectory["measured"] == [True] * 50
+    assert all(so2sat.is_measured(h, m) for h in hashes for m in ("val_accuracy", "train_time_s"))
+
+
 @pytest.mark.parametrize("predictor", ["gcn", "bonas", "nao", "bananas", "xgb"])
 def test_predictors_on_naslib_encodings_run(naslib, tmp_path, predictor):
     """NPENAS fits the predictor once here (k > epochs); gcn/bonas/nao/bananas need NASLib's

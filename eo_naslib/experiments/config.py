@@ -11,7 +11,8 @@ configurations:
   random_2500: {epochs: 2500, search: {init: random}}
 comparisons: [[data_centric, random_2500]]
 ```
-Each configuration runs `optimizer` (default `pls`) for `epochs` distinct evaluations.
+Each configuration runs `optimizer` (default `pls`) for `epochs` distinct evaluations; `search:`
+takes the optimizer's keys and `measured_only: true` (only cells the benchmark measured).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from ..search import OPTIMIZERS, Objective
 
 TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir"}
 CONFIGURATION_KEYS = {"optimizer", "epochs", "search"}
+#: search keys of every optimizer (`Search`'s own): only cells the benchmark measured
+SEARCH_KEYS = {"measured_only"}
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,12 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         if optimizer not in OPTIMIZERS:
             raise ConfigError(f"configuration {name!r}: optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}")
         search = dict(spec.get("search") or {})
-        bad = sorted(set(search) - set(OPTIMIZERS[optimizer].defaults))
+        allowed = sorted({*OPTIMIZERS[optimizer].defaults, *SEARCH_KEYS})
+        bad = sorted(set(search) - set(allowed))
         if bad:
-            raise ConfigError(f"configuration {name!r}: search key {bad[0]!r} is unknown for {optimizer!r}; allowed: {sorted(OPTIMIZERS[optimizer].defaults)}")
+            raise ConfigError(f"configuration {name!r}: search key {bad[0]!r} is unknown for {optimizer!r}; allowed: {allowed}")
+        if not isinstance(search.get("measured_only", False), bool):
+            raise ConfigError(f"configuration {name!r}: search.measured_only must be true or false, got {search['measured_only']!r}")
         configurations[str(name)] = Configuration(str(name), positive_int(spec.get("epochs"), f"configuration {name!r}: epochs"), optimizer, search)
     if not configurations:
         raise ConfigError("configurations is empty; give at least one, e.g. {random: {epochs: 500}}")

@@ -1,16 +1,29 @@
 """`run_experiment`: every configuration x seed in parallel worker processes (finished runs are
 skipped), then the summary table, Mann-Whitney tests, plots and a report under
-`<out_dir>/<name>/`."""
+`<out_dir>/<name>/`.
+
+Every file is written atomically (see `eo_naslib.io`), so a killed coordinator leaves each file
+old or new; the next run removes the temporary files it left, under the experiment's lock."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from ..creation.backends import Backend, get_backend
-from ..io import atomic_write_json, atomic_write_text, check_writable, lock, read_json, save_figure
+from ..io import (
+    TMP_PREFIX,
+    atomic_write_json,
+    atomic_write_text,
+    check_writable,
+    lock,
+    read_json,
+    save_figure,
+)
 from ..search import Objective
 from . import plots
 from .config import Experiment
@@ -33,6 +46,7 @@ def run_experiment(
     with lock(directory, timeout=0):
         if fresh and (directory / "runs").exists():
             shutil.rmtree(directory / "runs")
+        remove_leftovers(directory)
         todo = [
             (name, seed)
             for name, spec in experiment.configurations.items()
@@ -50,6 +64,20 @@ def run_experiment(
                 if backend is None:
                     engine.close()
         return summarise(experiment)
+
+
+def remove_leftovers(directory: Path) -> list[Path]:
+    """Delete the temporary files killed writers left in an experiment's folders (hold its lock);
+    other processes' write probes are left alone."""
+    removed = []
+    folders = [directory, directory / "plots", *sorted((directory / "runs").glob("*"))]
+    for leftover in (p for folder in folders for p in sorted(folder.glob(f"{TMP_PREFIX}*"))):
+        if leftover.name.startswith(f"{TMP_PREFIX}probe.") or not leftover.is_file():
+            continue
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
 
 
 def summarise(experiment: Experiment) -> dict[str, Any]:

@@ -92,6 +92,10 @@ class DiscreteOptimizer(MetaOptimizer):
         default = [to_metric_name(Metric.VAL_ACCURACY, self.macro), *costs]
         return list(self.search.get("objectives") or default)
 
+    def measured_only(self) -> bool:
+        """`search.measured_only`, or a search space NASLib's runner restricted to measured cells."""
+        return bool(self.search.get("measured_only") or getattr(self.search_space, "measured_only", False))
+
     def adapt_search_space(self, search_space: Any, scope: Any = None, dataset_api: Any = None, **kwargs: Any) -> None:
         if dataset_api is None:
             raise ConfigError("adapt_search_space needs dataset_api=get_dataset_api(search_space, dataset)")
@@ -101,11 +105,6 @@ class DiscreteOptimizer(MetaOptimizer):
         fidelity = self.search.get("fidelity")
         if fidelity is not None and int(fidelity) not in benchmark.fidelities:
             raise ConfigError(f"search.fidelity {fidelity} is not offered by {self.dataset}; allowed: {list(benchmark.fidelities)}")
-        if self.search.get("measured_only"):
-            raise ConfigError(
-                f"search.measured_only is not supported by our optimizer {self.name!r} yet; it restricts "
-                "NASLib's optimizers (rs, re, ls, bananas, ...) run through plugins/naslib_bridge.py"
-            )
         self.run = Search(
             benchmark,
             self.cls,
@@ -114,6 +113,7 @@ class DiscreteOptimizer(MetaOptimizer):
             seed=self.seed,
             space=dataset_api["space"],
             epoch=None if fidelity is None else int(fidelity),
+            measured_only=self.measured_only(),
             **self.optimizer_params(),
         )
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import ConfigError
+from ..space import as_generator
 from .evaluator import BudgetExhausted, Evaluator
 
 
@@ -31,7 +32,7 @@ class SearchOptimizer(ABC):
                 f"allowed: {sorted(self.defaults)}"
             )
         self.evaluator = evaluator
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         self.params = {**self.defaults, **params}
         #: rows an initialiser proposed (the initial population or start cells), for reports
         self.initial_rows: list[int] = []
@@ -49,6 +50,14 @@ class SearchOptimizer(ABC):
                 break
             if callback is not None:
                 callback(self)
+
+    def _check_fits_domain(self, key: str) -> None:
+        """A `ConfigError` when search key `key` (a population size) exceeds the search domain."""
+        if self.evaluator.domain is not None and int(self.params[key]) > self.evaluator.size:
+            raise ConfigError(
+                f"search.{key} {self.params[key]} is more than the {self.evaluator.size} cells of the search "
+                f"domain (measured_only: the cells the benchmark measured); lower search.{key}"
+            )
 
     def incumbent(self) -> int:
         """Row of the best cell so far on the first objective."""

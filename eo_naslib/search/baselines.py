@@ -1,5 +1,12 @@
 """Baseline optimizers with NASLib's names and config keys: random search, regularized evolution,
-local search. Budget and de-duplication come from the shared `Evaluator` (distinct cells)."""
+local search. Budget and de-duplication come from the shared `Evaluator` (distinct cells).
+
+With a search domain (`Evaluator.domain`, e.g. `measured_only`) random cells are drawn uniformly
+from the domain, a mutant outside it is redrawn from the same parent until it is a domain cell not
+evaluated yet (up to `DOMAIN_TRIES` times, then it is a random such cell; the NASLib bridge's
+measured-only space accepts any measured cell instead) and local search steps only to
+neighbours inside it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from typing import Any, ClassVar
 from ..errors import positive_int
 from ..space import check_neighbourhood, mutate, random_cell
 from .base import SearchOptimizer
+from .evaluator import DOMAIN_TRIES
 
 
 class _SingleObjective(SearchOptimizer):
@@ -20,7 +28,22 @@ class _SingleObjective(SearchOptimizer):
         return float(self.evaluator.to_minimisation(self.evaluator.evaluate(row))[0])
 
     def _random_row(self) -> int:
-        return self.evaluator.space.row_of(random_cell(self.rng))
+        """NASLib's sampler; uniform over the domain when the search has one."""
+        if self.evaluator.domain is None:
+            return self.evaluator.space.row_of(random_cell(self.rng))
+        return int(self.evaluator.random_rows(1, self.rng)[0])
+
+    def _mutant(self, parent: int) -> int:
+        """Row of an NB101 mutation of `parent`, redrawn into the domain (see the module docstring)."""
+        space = self.evaluator.space
+        child = space.row_of(mutate(space.cell(parent), self.rng))
+        if self.evaluator.allows([child])[0]:
+            return child
+        for _ in range(DOMAIN_TRIES):
+            child = space.row_of(mutate(space.cell(parent), self.rng))
+            if self.evaluator.is_new(child):
+                return child
+        return self.evaluator.random_new_row(self.rng)
 
     def _evaluate_new(self, row: int) -> bool:
         """Evaluate `row`; True when it was a new distinct cell (one unit of budget)."""
@@ -57,6 +80,7 @@ class RegularizedEvolution(_SingleObjective):
         super().__init__(evaluator, seed, **params)
         for key in ("population_size", "sample_size"):
             positive_int(self.params[key], f"search.{key}")
+        self._check_fits_domain("population_size")
         self.population: deque[int] = deque(maxlen=int(self.params["population_size"]))
 
     def step(self) -> None:
@@ -67,7 +91,7 @@ class RegularizedEvolution(_SingleObjective):
             else:
                 picks = self.rng.integers(0, len(self.population), size=int(self.params["sample_size"]))
                 parent = min((self.population[i] for i in picks), key=self._score)
-                child = self.evaluator.space.row_of(mutate(self.evaluator.space.cell(parent), self.rng))
+                child = self._mutant(parent)
             new = self._evaluate_new(child)
             self.population.append(child)
 
@@ -98,6 +122,7 @@ class LocalSearch(_SingleObjective):
     def _set_centre(self, row: int) -> None:
         self.centre = row
         neighbours = self.evaluator.space.neighbours_of(row, self.params["neighbourhood"])
+        neighbours = neighbours[self.evaluator.allows(neighbours)]
         self.pending = [int(r) for r in self.rng.permutation(neighbours)]
 
     def step(self) -> None:

@@ -1,8 +1,9 @@
-"""The Evaluator between optimizers and a benchmark: budget in distinct cells, cache, history."""
+"""The Evaluator between optimizers and a benchmark: budget in distinct cells, cache, history, and
+an optional search domain (the rows a search may evaluate, e.g. the measured cells)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import logging
@@ -10,12 +11,42 @@ import logging
 import numpy as np
 
 from ..benchmarks.base import Benchmark
-from ..errors import positive_int
+from ..errors import ConfigError, positive_int
 from ..space import Cell, CellTable, all_cells
 from .objectives import Objective, minimisation_form, parse_objectives
 
 
 log = logging.getLogger(__name__)
+
+#: fresh draws of an offspring that fell outside the search domain (a mutation, a crossover) to
+#: find a domain cell not evaluated yet, before it becomes a random such cell (the NASLib
+#: bridge's measured-only space tries as often)
+DOMAIN_TRIES = 100
+
+
+def measured_rows(
+    benchmark: Benchmark, objectives: Sequence[str | Objective], space: CellTable, epoch: int | None = None
+) -> np.ndarray:
+    """Sorted rows of `space` whose every objective the benchmark measured (not predicted; at
+    `epoch` where the benchmark has per-epoch flags): the domain of a `measured_only` search."""
+    rows = np.unique(space.indices(np.asarray(benchmark.measured_hashes(), dtype=str)))
+    mask_of = getattr(benchmark, "measured_mask", None)  # the stored benchmarks' vectorised flags
+    for objective in parse_objectives(objectives):
+        if mask_of is not None:
+            keep = np.asarray(mask_of(objective.metric, epoch), dtype=bool)[rows]
+        else:
+            keep = np.array([benchmark.is_measured(str(space.hashes[r]), objective.metric) for r in rows], dtype=bool)
+        rows = rows[keep]
+    return rows.astype(np.int64)
+
+
+def domain_rows(domain: Sequence[int | str] | np.ndarray, space: CellTable) -> np.ndarray:
+    """Sorted distinct rows of a domain given as rows or NB101 hashes; a `ConfigError` when empty."""
+    array = np.asarray(domain).ravel()
+    if len(array) == 0:
+        raise ConfigError("the search domain is empty; give at least one row or hash, or no domain (the whole space)")
+    rows = space.indices(array.astype(str)) if array.dtype.kind in "US" else space.checked_rows(array)
+    return np.unique(rows).astype(np.int64)
 
 
 class BudgetExhausted(Exception):
@@ -27,6 +58,9 @@ class Evaluator:
 
     Each distinct cell costs one unit of budget, once; repeated requests are answered from the
     cache for free. `history_rows` / `history_values` list every distinct evaluation in order.
+    `domain` (rows or hashes; None: the whole space) restricts the search: optimizers draw and move
+    only inside it (`allows`, `random_rows`), the budget is capped at its size, and evaluating a
+    cell outside it is a `ConfigError` (an optimizer's bug, never budget spent).
     """
 
     def __init__(
@@ -36,14 +70,22 @@ class Evaluator:
         budget: int | None = None,
         epoch: int | None = None,
         space: CellTable | None = None,
+        domain: Sequence[int | str] | np.ndarray | None = None,
     ) -> None:
         self.objectives = parse_objectives(objectives)
         self.space = space if space is not None else all_cells()
+        #: sorted rows the search may evaluate; None: every row of the space
+        self.domain = None if domain is None else domain_rows(domain, self.space)
+        self._allowed: np.ndarray | None = None
+        if self.domain is not None:
+            self._allowed = np.zeros(len(self.space), dtype=bool)
+            self._allowed[self.domain] = True
         if budget is not None:
             budget = positive_int(budget, "budget")
-            if budget > len(self.space):
-                log.warning("budget %d is more than the %d cells of the space; capped", budget, len(self.space))
-                budget = len(self.space)
+            if budget > self.size:
+                where = "space" if self.domain is None else "search domain"
+                log.warning("budget %d is more than the %d cells of the %s; capped", budget, self.size, where)
+                budget = self.size
         self.benchmark = benchmark
         self.budget = budget
         self.epoch = epoch
@@ -63,6 +105,42 @@ class Evaluator:
     def exhausted(self) -> bool:
         return self.remaining <= 0
 
+    # ------------------------------------------------------------------ domain
+    @property
+    def size(self) -> int:
+        """Number of cells the search may evaluate (the domain's, else the space's)."""
+        return len(self.space) if self.domain is None else len(self.domain)
+
+    def allows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """(k,) whether each row lies in the domain (all True without one)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.ones(rows.shape, dtype=bool) if self._allowed is None else self._allowed[rows]
+
+    def domain_rows(self) -> np.ndarray:
+        """Every row the search may evaluate, ascending."""
+        return np.arange(len(self.space), dtype=np.int64) if self.domain is None else self.domain
+
+    def random_rows(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """`min(n, size)` distinct rows of the domain (else the space), uniformly at random."""
+        if self.domain is None:
+            return rng.choice(len(self.space), size=min(n, len(self.space)), replace=False)
+        return self.domain[rng.choice(len(self.domain), size=min(n, len(self.domain)), replace=False)]
+
+    def is_new(self, row: int, seen: Collection[int] | None = None) -> bool:
+        """Whether `row` lies in the domain and is not evaluated yet (not in `seen`, when given:
+        the rows a caller counts as evaluated, e.g. a replayed pymoo run's own)."""
+        seen = self._cache if seen is None else seen
+        return row not in seen and (self._allowed is None or bool(self._allowed[row]))
+
+    def random_new_row(self, rng: np.random.Generator, seen: Collection[int] | None = None) -> int:
+        """A uniformly random domain row not evaluated yet (not in `seen`, when given); any domain
+        row once all are."""
+        rows = self.domain_rows()
+        seen = self._cache if seen is None else seen
+        left = rows[~np.isin(rows, np.fromiter(seen, dtype=np.int64, count=len(seen)))]
+        pool = left if len(left) else rows
+        return int(pool[rng.integers(len(pool))])
+
     # ------------------------------------------------------------------ evaluation
     def row_of(self, cell: Cell | int | str) -> int:
         return self.space.row_of(cell)
@@ -76,6 +154,11 @@ class Evaluator:
         cached = self._cache.get(row)
         if cached is not None:
             return cached
+        if self._allowed is not None and not self._allowed[row]:
+            raise ConfigError(
+                f"cell {self.space.hashes[row]} (row {row}) is outside the search domain of {self.size} cells; "
+                "evaluate only rows evaluator.allows() accepts (an optimizer that proposes it has a bug)"
+            )
         if self.exhausted:
             raise BudgetExhausted(f"budget of {self.budget} evaluations is spent")
         values = np.array(
@@ -118,5 +201,12 @@ class Evaluator:
         return {"rows": list(self.history_rows), "values": self.history_values.tolist()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.history_rows = [int(r) for r in state["rows"]]
+        rows = [int(r) for r in state["rows"]]
+        outside = np.asarray(rows, dtype=np.int64)[~self.allows(rows)]
+        if len(outside):
+            raise ConfigError(
+                f"the checkpoint holds cell {self.space.hashes[outside[0]]}, outside this search domain of "
+                f"{self.size} cells; resume with the settings (measured_only, objectives) it was taken with"
+            )
+        self.history_rows = rows
         self._cache = {r: np.asarray(v, dtype=float) for r, v in zip(self.history_rows, state["values"])}

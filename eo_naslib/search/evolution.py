@@ -12,10 +12,18 @@ one unit of budget once (the Evaluator's cache answers repeats for free).
 
 `trace` records, after the initial population and after every generation (GA, EA) or child (AE),
 the evaluations so far and the population's mean / min / max fitness (natural direction).
+
+With a search domain (`Evaluator.domain`, e.g. `measured_only`) the initial population comes from
+the domain and an offspring outside it is drawn again from the same parents with the same
+operators (GA: its crossover cut and mutation; EA: its varOr branch; AE: the mutation) until it is
+a domain cell not evaluated yet, up to `DOMAIN_TRIES` times; then it is a random such cell
+(`.problem.into_domain`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +33,16 @@ from ..space import OPS
 from .base import SearchOptimizer
 from .evaluator import BudgetExhausted, Evaluator
 from .init import INIT_DEFAULTS, INITIALISERS, ClusterInit, Initialiser, build_initialiser
-from .problem import N_EDGE_GENES, N_GENES, genotypes_of, is_valid, mutate_genotypes, repair, rows_of
+from .problem import (
+    N_EDGE_GENES,
+    N_GENES,
+    genotypes_of,
+    into_domain,
+    is_valid,
+    mutate_genotypes,
+    repair,
+    rows_of,
+)
 
 
 class PopulationSearch(SearchOptimizer):
@@ -45,6 +62,7 @@ class PopulationSearch(SearchOptimizer):
                 positive_int(value, f"search.{key}")
             if key in ("cx_p", "mut_p", "ind_pb") and not 0.0 <= float(value) <= 1.0:
                 raise ConfigError(f"search.{key} must be a probability in [0, 1], got {value!r}")
+        self._check_fits_domain("pop_size")
         self.initialiser: Initialiser = build_initialiser(**{k: p[k] for k in INIT_DEFAULTS})
         self.started = False
         self.genotypes = np.empty((0, N_GENES), dtype=np.int64)
@@ -70,6 +88,12 @@ class PopulationSearch(SearchOptimizer):
                 self._row_memo[keys[i]] = row
         return np.array([self._row_memo[k] for k in keys], dtype=np.int64)
 
+    def _into_domain(
+        self, children: np.ndarray, rows: np.ndarray, redraw: Callable[[int], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Children outside the search domain drawn again by `redraw(i)` (see `.problem.into_domain`)."""
+        return into_domain(self.evaluator, children, rows, redraw, self.rng)
+
     def _evaluate(self, rows: np.ndarray) -> int:
         """Evaluate rows in order (raises BudgetExhausted when a new one cannot be paid); returns
         how many new cells were evaluated."""
@@ -91,7 +115,8 @@ class PopulationSearch(SearchOptimizer):
         if isinstance(self.initialiser, ClusterInit) and self.initialiser.last is not None:
             self.init_report = self.initialiser.last.to_dict()
         if len(rows) < size:
-            extra = self.rng.permutation(len(self.evaluator.space))
+            domain = self.evaluator.domain
+            extra = self.rng.permutation(len(self.evaluator.space) if domain is None else domain)
             extra = extra[~np.isin(extra, rows)][: size - len(rows)]
             rows = np.concatenate([rows, extra])
         self.initial_rows = rows.tolist()
@@ -164,11 +189,26 @@ class GeneticAlgorithm(PopulationSearch):
         mutated = rng.random(size) < float(p["mut_p"])
         children[mutated] = mutate_genotypes(children[mutated], float(p["ind_pb"]), rng)
         rows, child_fit = self.rows[winners], fit[winners]
-        changed = np.flatnonzero(np.any(children != self.genotypes[winners], axis=1))
+        parents = self.genotypes[winners]
+        changed = np.flatnonzero(np.any(children != parents, axis=1))
         new = 0
         if len(changed):
             children[changed] = repair(children[changed], rng)
             rows[changed] = self._rows(children[changed])
+            slot_crossed = np.concatenate([np.repeat(crossed, 2), np.zeros(size - 2 * half, dtype=bool)])
+
+            def redraw(i: int) -> np.ndarray:
+                """Child `changed[i]` again: its parent, its partner's tail after a new cut, mutation."""
+                slot = int(changed[i])
+                child = parents[slot].copy()
+                if slot_crossed[slot]:
+                    cut = int(rng.integers(1, N_GENES))
+                    child[cut:] = parents[slot ^ 1, cut:]
+                if mutated[slot]:
+                    child = mutate_genotypes(child, float(p["ind_pb"]), rng)
+                return repair(child, rng)
+
+            children[changed], rows[changed] = self._into_domain(children[changed], rows[changed], redraw)
             new = self._evaluate(rows[changed])
             child_fit[changed] = self.fitness(rows[changed])
         self.genotypes, self.rows, self.fit = children, rows, child_fit
@@ -205,20 +245,21 @@ class MuPlusLambda(PopulationSearch):
         p, rng = self.params, self.rng
         size = len(self.rows)
         children = np.empty((int(p["lambda_"]), N_GENES), dtype=np.int64)
+        variations: list[Callable[[], np.ndarray]] = []
         for i in range(len(children)):
             choice = rng.random()
             if choice < float(p["cx_p"]):
                 a, b = rng.choice(size, size=2, replace=False)
-                cut = int(rng.integers(1, N_GENES))
-                children[i] = np.concatenate([self.genotypes[a, :cut], self.genotypes[b, cut:]])
+                vary = partial(self._crossover, int(a), int(b))
             elif choice < float(p["cx_p"]) + float(p["mut_p"]):
-                children[i] = mutate_genotypes(
-                    self.genotypes[int(rng.integers(size))], float(p["ind_pb"]), rng
-                )[0]
+                vary = partial(self._mutation, int(rng.integers(size)))
             else:
-                children[i] = self.genotypes[int(rng.integers(size))]
+                vary = partial(self._copy, int(rng.integers(size)))
+            children[i] = vary()
+            variations.append(vary)
         children = repair(children, rng)
         rows = self._rows(children)
+        children, rows = self._into_domain(children, rows, lambda i: repair(variations[i](), rng))
         new = self._evaluate(rows)
         pool_genotypes = np.concatenate([self.genotypes, children])
         pool_rows = np.concatenate([self.rows, rows])
@@ -227,6 +268,19 @@ class MuPlusLambda(PopulationSearch):
         self.genotypes, self.rows, self.fit = pool_genotypes[best], pool_rows[best], pool_fit[best]
         self._record()
         return new
+
+    def _crossover(self, a: int, b: int) -> np.ndarray:
+        """One-point crossover of parents `a` and `b` (a random cut)."""
+        cut = int(self.rng.integers(1, N_GENES))
+        return np.concatenate([self.genotypes[a, :cut], self.genotypes[b, cut:]])
+
+    def _mutation(self, parent: int) -> np.ndarray:
+        """Parent `parent` mutated gene by gene (`ind_pb`)."""
+        return mutate_genotypes(self.genotypes[parent], float(self.params["ind_pb"]), self.rng)[0]
+
+    def _copy(self, parent: int) -> np.ndarray:
+        """A copy of parent `parent`."""
+        return self.genotypes[parent].copy()
 
 
 class AgingEvolution(PopulationSearch):
@@ -258,6 +312,8 @@ class AgingEvolution(PopulationSearch):
         parent = picks[int(np.argmin(self.fit[picks]))]
         child = self._mutate(self.genotypes[parent])
         row = self._rows(child[None])
+        children, row = self._into_domain(child[None], row, lambda _: self._mutate(self.genotypes[parent]))
+        child = children[0]
         new = self._evaluate(row)
         self.genotypes = np.concatenate([self.genotypes[1:], child[None]])
         self.rows = np.concatenate([self.rows[1:], row])

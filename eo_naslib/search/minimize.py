@@ -17,9 +17,9 @@ import numpy as np
 
 from ..benchmarks.base import Benchmark
 from ..errors import ConfigError
-from ..space import CellTable
+from ..space import CellTable, all_cells
 from .base import SearchOptimizer
-from .evaluator import Evaluator
+from .evaluator import Evaluator, domain_rows, measured_rows
 from .objectives import Objective
 from .registry import OPTIMIZERS
 from .result import SearchResult
@@ -37,8 +37,41 @@ def optimizer_class(optimizer: str | type[SearchOptimizer]) -> type[SearchOptimi
         raise ConfigError(f"optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}") from None
 
 
+def search_domain(
+    benchmark: Benchmark,
+    objectives: Sequence[str | Objective],
+    space: CellTable,
+    epoch: int | None,
+    measured_only: bool,
+    domain: Sequence[int | str] | np.ndarray | None,
+) -> np.ndarray | None:
+    """The rows a search may evaluate: `domain` (rows or hashes), with `measured_only` only those
+    the benchmark measured for every objective; None for the whole space."""
+    if not isinstance(measured_only, (bool, np.bool_)):
+        raise ConfigError(f"measured_only must be true or false, got {measured_only!r}")
+    rows = None if domain is None else domain_rows(domain, space)
+    if not measured_only:
+        return rows
+    measured = measured_rows(benchmark, objectives, space, epoch)
+    if rows is not None:
+        measured = np.intersect1d(measured, rows)
+    if len(measured) == 0:
+        metrics = [Objective.parse(o).metric for o in objectives]
+        raise ConfigError(
+            f"measured_only: benchmark {getattr(benchmark, 'name', benchmark)!r} measured no cell "
+            f"{'of the domain ' if rows is not None else ''}for all of {metrics}; set measured_only false "
+            "or choose objectives it measured"
+        )
+    log.info("measured_only: the search draws from the %d measured cells", len(measured))
+    return measured
+
+
 class Search:
-    """A benchmark, objectives, budget and optimizer wired together; step it or run it."""
+    """A benchmark, objectives, budget and optimizer wired together; step it or run it.
+
+    `measured_only` restricts the search to the cells the benchmark measured for every objective
+    (no surrogate predictions); `domain` (rows or hashes) to any set of cells. Both cap the budget
+    at the domain's size (see `Evaluator`)."""
 
     def __init__(
         self,
@@ -50,6 +83,8 @@ class Search:
         init: str | None = None,
         space: CellTable | None = None,
         epoch: int | None = None,
+        measured_only: bool = False,
+        domain: Sequence[int | str] | np.ndarray | None = None,
         **params: Any,
     ) -> None:
         cls = optimizer_class(optimizer)
@@ -57,7 +92,9 @@ class Search:
             params["init"] = init
         self.benchmark = benchmark
         self.seed = seed if isinstance(seed, (int, np.integer)) else None
-        self.evaluator = Evaluator(benchmark, objectives, budget=budget, epoch=epoch, space=space)
+        space = space if space is not None else all_cells()
+        rows = search_domain(benchmark, objectives, space, epoch, measured_only, domain)
+        self.evaluator = Evaluator(benchmark, objectives, budget=budget, epoch=epoch, space=space, domain=rows)
         self.optimizer = cls(self.evaluator, seed=seed, **params)
         self.runtime_s = 0.0
 
@@ -106,7 +143,8 @@ def minimize(
     >>> result.plot()
 
     `options` are `Search`'s: `init` (the initialiser: `random`, `lhs`, `clusters`,
-    `surrogate_front`), `space`, `epoch` (the fidelity) and the optimizer's search keys
+    `surrogate_front`), `space`, `epoch` (the fidelity), `measured_only` (only cells the benchmark
+    measured), `domain` (rows or hashes to search among) and the optimizer's search keys
     (e.g. `n_init=20`, `neighbourhood="edit"`).
     """
     return Search(benchmark, optimizer, objectives, budget, seed, **options).run()

@@ -8,7 +8,10 @@ genotypes are eliminated. One step runs pymoo generations until at least one new
 evaluated. pymoo draws from its own Generator seeded from `self.rng`, so runs are reproducible;
 pymoo's algorithm objects are not JSON state, so `load_state_dict` rebuilds the algorithm from the
 stored seed and replays the stored number of generations against the restored Evaluator (whose
-cache answers every replayed evaluation for free): load the Evaluator's state first.
+cache answers every replayed evaluation for free): load the Evaluator's state first. With a search
+domain (`Evaluator.domain`, e.g. `measured_only`) the start population comes from the domain and
+`GenotypeMutation` redraws each mutant outside it from the same parent genotype
+(`.problem.into_domain`), so pymoo only ever proposes domain cells.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class PymooSearch(SearchOptimizer):
             raise ConfigError(f"search.init must be one of {list(INITIALISERS)}, got {p['init']!r}")
         if not isinstance(p["pop_size"], (int, np.integer)) or p["pop_size"] < 2:
             raise ConfigError(f"search.pop_size must be an integer >= 2, got {p['pop_size']!r}")
+        self._check_fits_domain("pop_size")
         if len(evaluator.objectives) < 2:
             raise ConfigError(
                 f"nsga2 needs at least two objectives, got {[o.metric for o in evaluator.objectives]}; "

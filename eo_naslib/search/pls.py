@@ -8,7 +8,8 @@ then the archive becomes the non-dominated set of itself and the new cells, and 
 join the queue. When the queue runs dry before the budget does, the search restarts: a random
 unevaluated cell and its whole neighbourhood are evaluated (seed 000's PLS would idle instead).
 Since every evaluated cell is offered to the archive, the archive is always the non-dominated
-set of all evaluations so far.
+set of all evaluations so far. With a search domain (`Evaluator.domain`, e.g. `measured_only`)
+neighbourhoods are those of the subgraph the domain induces, and restarts draw from the domain.
 """
 
 from __future__ import annotations
@@ -75,17 +76,25 @@ class ParetoLocalSearch(SearchOptimizer):
         self._restart()
 
     def _neighbours(self, row: int) -> np.ndarray:
-        return self.rng.permutation(self.evaluator.space.neighbours_of(row, self.params["neighbourhood"])).astype(np.int64)
+        neighbours = self.evaluator.space.neighbours_of(row, self.params["neighbourhood"])
+        return self.rng.permutation(neighbours[self.evaluator.allows(neighbours)]).astype(np.int64)
 
     def _restart(self) -> None:
         """The queue is empty but budget is left: evaluate a random unevaluated cell and its
         neighbourhood (whether or not the cell enters the archive), a kick to a new region."""
         evaluated = self._evaluated_mask()
-        if evaluated.all():
-            raise BudgetExhausted("every cell of the space has been evaluated")
-        row = int(self.rng.integers(len(evaluated)))
-        while evaluated[row]:
+        domain = self.evaluator.domain
+        if domain is not None:
+            left = domain[~evaluated[domain]]
+            if len(left) == 0:
+                raise BudgetExhausted("every cell of the search domain has been evaluated")
+            row = int(left[self.rng.integers(len(left))])
+        else:
+            if evaluated.all():
+                raise BudgetExhausted("every cell of the space has been evaluated")
             row = int(self.rng.integers(len(evaluated)))
+            while evaluated[row]:
+                row = int(self.rng.integers(len(evaluated)))
         self._offer(np.array([row], dtype=np.int64))
         if not self.evaluator.exhausted:
             self._offer(self._neighbours(row))

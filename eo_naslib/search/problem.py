@@ -9,11 +9,17 @@ input-to-output path are pruned away on decoding, as NB101 does, so many genotyp
 Repair makes any genotype valid by changing edge genes only (op genes are never touched): while the
 input does not reach the output, the edge input -> output is set; while more than 9 edges survive
 pruning, one surviving edge (never input -> output) is dropped at random.
+
+With a search domain (`Evaluator.domain`, e.g. `measured_only`) an offspring whose cell lies
+outside it is drawn again by the same variation from the same parents (`into_domain`) until it
+is a domain cell not evaluated yet, up to `DOMAIN_TRIES` times; then it becomes a random one
+(`Evaluator.random_new_row`). Accepting any domain cell would mostly give back the parents
+through neutral genes, and in a sparse domain (So2Sat's 450 measured cells) the search stalls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -24,7 +30,7 @@ from pymoo.core.repair import Repair
 from ..errors import ConfigError
 from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, decode
 from ..space.constants import INPUT_LABEL, OUTPUT_LABEL, PAD_LABEL
-from .evaluator import Evaluator
+from .evaluator import DOMAIN_TRIES, Evaluator
 
 N_EDGE_GENES = MAX_VERTICES * (MAX_VERTICES - 1) // 2  # 21
 N_OP_GENES = MAX_VERTICES - 2  # 5
@@ -228,6 +234,35 @@ def mutate_genotypes(X: np.ndarray, ind_pb: float, rng: np.random.Generator) -> 
     return X
 
 
+def into_domain(
+    evaluator: Evaluator,
+    X: np.ndarray,
+    rows: np.ndarray,
+    redraw: Callable[[int], np.ndarray],
+    rng: np.random.Generator,
+    seen: Collection[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offspring `X` (valid genotypes, their `rows`) with each one outside the evaluator's domain
+    replaced by `redraw(i)` (offspring i drawn again, a valid genotype) until its cell is a new
+    domain cell (`Evaluator.is_new`; `seen`: the rows counted as evaluated, default the
+    evaluator's), at most `DOMAIN_TRIES` times, and then by a random one
+    (`Evaluator.random_new_row`); unchanged without a domain."""
+    if evaluator.domain is None:
+        return X, rows
+    X, rows = np.array(X, dtype=np.int64), np.array(rows, dtype=np.int64)
+    for i in np.flatnonzero(~evaluator.allows(rows)).tolist():
+        for _ in range(DOMAIN_TRIES):
+            x = np.reshape(redraw(i), N_GENES)
+            row = int(rows_of(evaluator.space, x)[0])
+            if evaluator.is_new(row, seen):
+                break
+        else:
+            row = evaluator.random_new_row(rng, seen)
+            x = genotypes_of(evaluator.space, [row], rng)[0]
+        X[i], rows[i] = x, row
+    return X, rows
+
+
 # --------------------------------------------------------------------------- pymoo
 class GenotypeRepair(Repair):
     """pymoo repair operator wrapping `repair` (random draws from the problem's generator)."""
@@ -238,12 +273,27 @@ class GenotypeRepair(Repair):
 
 class GenotypeMutation(Mutation):
     """pymoo mutation: each gene with probability `prob_var` (default 1/26) flips (edges) or moves
-    to the next op (ops); pymoo's `BitflipMutation` covers binary genes only."""
+    to the next op (ops); pymoo's `BitflipMutation` covers binary genes only. On a `CellProblem`
+    whose evaluator has a domain, mutants outside it are redrawn (`into_domain`, counting the
+    problem's own evaluations as seen: a resumed run replays them) and come repaired."""
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
         # pymoo < 0.6.2 (the last on Python 3.9) passes no generator: the problem's stands in
         rng = problem.rng if random_state is None else random_state
-        return mutate_genotypes(np.rint(X).astype(np.int64), float(self.get_prob_var(problem)), rng)
+        X, prob = np.rint(X).astype(np.int64), float(self.get_prob_var(problem))
+        mutants = mutate_genotypes(X, prob, rng)
+        if not isinstance(problem, CellProblem) or problem.evaluator.domain is None:
+            return mutants
+        mutants = repair(mutants, rng)
+        evaluator = problem.evaluator
+        return into_domain(
+            evaluator,
+            mutants,
+            rows_of(evaluator.space, mutants),
+            lambda i: repair(mutate_genotypes(X[i], prob, rng), rng),
+            rng,
+            problem.seen,
+        )[0]
 
 
 class CellProblem(Problem):
@@ -266,6 +316,8 @@ class CellProblem(Problem):
         self.scale = _objective_ranges(evaluator)
         #: rows of the last evaluated batch (-1 where the budget ran out)
         self.last_rows = np.empty(0, dtype=np.int64)
+        #: every row this problem had answered (what a replay of its generations sees again)
+        self.seen: set[int] = set()
 
     def _evaluate(self, X, out, *args, **kwargs):
         X = repair(np.rint(X).astype(np.int64), self.rng)
@@ -274,6 +326,7 @@ class CellProblem(Problem):
         F = np.full((len(rows), self.n_obj), np.inf)
         F[: len(values)] = self.evaluator.to_minimisation(values) / self.scale
         self.last_rows = np.where(np.arange(len(rows)) < len(values), rows, -1)
+        self.seen.update(rows[: len(values)].tolist())
         out["F"] = F
 
 
@@ -299,6 +352,7 @@ __all__ = [
     "GenotypeRepair",
     "decode_genotype",
     "genotypes_of",
+    "into_domain",
     "is_valid",
     "mutate_genotypes",
     "repair",

@@ -16,7 +16,7 @@ from ..evaluator import Evaluator
 from ..objectives import Objective
 from .clusters import CLUSTERINGS, ClusterInit, ClusterReport, cluster_scores
 from .lhs import LatinHypercubeInit, lhs_genotypes, stratification
-from .random import RandomInit, random_rows
+from .random import RandomInit
 from .surrogate_front import SurrogateFront, predicted_front
 
 
@@ -94,6 +94,5 @@ __all__ = [
     "cluster_scores",
     "lhs_genotypes",
     "predicted_front",
-    "random_rows",
     "stratification",
 ]

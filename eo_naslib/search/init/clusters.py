@@ -12,10 +12,13 @@ The sample is evaluated through the Evaluator (it counts against the budget; the
 fidelities of the same cell comes with it, as NB101's learning curves do) unless `source` names a
 benchmark: then it is queried there for free (seed 003's transfer from CIFAR-10 to So2Sat, and its
 CIFAR-10 experiments, where the clustering sample was not counted in the search budget).
+With a search domain (`Evaluator.domain`) the sample is drawn from the domain (from the source's
+measured cells inside it when there are enough), so every start cell lies in the domain.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +35,6 @@ from ...errors import ConfigError, positive_int
 from ...space import CellTable
 from ..evaluator import Evaluator
 from ..objectives import Objective
-from .random import random_rows
 
 #: clusterings shared by runs with a fixed `seed` and a `source` (see `ClusterInit`)
 _SHARED: dict[tuple, ClusterReport] = {}
@@ -202,7 +204,7 @@ class ClusterInit:
                 )
             benchmark = evaluator.benchmark
             before = evaluator.n_evaluations
-            rows = random_rows(len(evaluator.space), size, rng)
+            rows = evaluator.random_rows(size, rng)
             evaluator.evaluate_many(rows)
             spent = evaluator.n_evaluations - before
             top = evaluator.epoch or getattr(benchmark, "default_epoch", None)
@@ -216,7 +218,8 @@ class ClusterInit:
                 else open_benchmark(self.source, self.data_dir)
             )
             measured = evaluator.space.indices(benchmark.measured_hashes())
-            pool = measured if len(measured) >= size else np.arange(len(evaluator.space))
+            measured = measured[evaluator.allows(measured)]
+            pool = measured if len(measured) >= size else evaluator.domain_rows()
             rows = rng.choice(pool, size=min(size, len(pool)), replace=False)
             spent, fidelities = 0, list(benchmark.fidelities)
         fitness = np.stack(
@@ -237,6 +240,7 @@ class ClusterInit:
                 self.max_iter,
                 self.seed,
                 n,
+                None if evaluator.domain is None else hashlib.sha1(evaluator.domain.tobytes()).hexdigest(),
             )
             if key not in _SHARED:
                 _SHARED[key] = self._cluster(evaluator, n, np.random.default_rng(self.seed))

@@ -3,7 +3,8 @@
 One XGBoost surrogate per objective (accuracy and cost) is fitted on `n_train` measured cells of a
 source benchmark (NB101 CIFAR-10 by default; the EO benchmark works too), the whole space is
 predicted, and the start cells are drawn from the predicted non-dominated front. Seed 000's budget
-rule: a random start is given `n_train` extra evaluations to compare at equal cost.
+rule: a random start is given `n_train` extra evaluations to compare at equal cost. With a search
+domain (`Evaluator.domain`, e.g. `measured_only`) the fronts are those of the domain's cells.
 """
 
 from __future__ import annotations
@@ -103,4 +104,8 @@ class SurrogateFront:
     def __call__(self, evaluator: Evaluator, n: int, rng: np.random.Generator) -> np.ndarray:
         objectives = self.objectives or evaluator.objectives
         self.last = predicted_front(self.source_benchmark(evaluator), objectives, evaluator.space, self.n_train, rng)
-        return choose_from_fronts(self.last.predicted, self.last.front_rows, n, rng)
+        if evaluator.domain is None:
+            return choose_from_fronts(self.last.predicted, self.last.front_rows, n, rng)
+        predicted = self.last.predicted[evaluator.domain]
+        front = np.flatnonzero(non_dominated(predicted))
+        return evaluator.domain[choose_from_fronts(predicted, front, n, rng)]
