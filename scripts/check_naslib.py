@@ -134,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=100, help="evaluations per optimizer run")
     parser.add_argument("--predictor-epochs", type=int, default=30, help="evaluations per predictor run")
     parser.add_argument("--predictor-optimizer", default="npenas",
-                        help="NASLib optimizer fitting each predictor (npenas; NASLib's bp returns 3 statistics where its Trainer unpacks 4)")
-    parser.add_argument("--model-based", nargs="*", default=["bananas", "npenas"], help="NASLib's model-based optimizers (default predictor)")
+                        help="NASLib optimizer fitting each predictor (default npenas)")
+    parser.add_argument("--model-based", nargs="*", default=["bananas", "npenas", "bp"], help="NASLib's model-based optimizers (default predictor)")
     parser.add_argument("--model-based-set", nargs="*", default=[], help="key value overrides for them and the predictor runs, e.g. search.k 30 search.num_ensemble 1")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--optimizers", nargs="*", default=list(OPTIMIZERS))

@@ -94,6 +94,18 @@ def test_naslib_trainer_runs_and_flags_measured_cells(naslib, tmp_path, space, o
     assert "Epoch 24 done" in Path(config.save, "log.log").read_text()
 
 
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_naslib_base_predictor_runs_through_its_trainer(naslib, tmp_path, dataset):
+    """NASLib's bp returns 3 statistics where its Trainer unpacks 4; the bridge adds the train time.
+    (Keep NASLib's default ensemble: with num_ensemble 1 bp averages its one prediction vector to a
+    number and has one cell to choose, a NASLib defect.)"""
+    config = _config(tmp_path, "eo_nasbench101", dataset, "bp", 30, "search.predictor_type", "xgb")
+    naslib_bridge.run(config, quiet=True)
+    _, trajectory = json.loads(Path(config.save, "errors.json").read_text())
+    assert len(trajectory["valid_acc"]) == 30 and all(t > 0 for t in trajectory["train_time"])
+    assert len(set(trajectory["arch_hash"])) > 1
+
+
 def test_metrics_cifar10_lacks_are_nan_not_a_crash(naslib, tmp_path):
     config = _config(tmp_path, "eo_nasbench101", "cifar10", "rs", 10)
     naslib_bridge.run(config, quiet=True)
@@ -124,8 +136,7 @@ def test_measured_only_keeps_our_optimizers_on_measured_cells(naslib, tmp_path, 
 @pytest.mark.parametrize("predictor", ["gcn", "bonas", "nao", "bananas", "xgb"])
 def test_predictors_on_naslib_encodings_run(naslib, tmp_path, predictor):
     """NPENAS fits the predictor once here (k > epochs); gcn/bonas/nao/bananas need NASLib's
-    gcn/bonas/seminas/path encodings. (NASLib's bp optimizer cannot run under its own Trainer:
-    its train_statistics returns 3 values where the Trainer unpacks 4.)"""
+    gcn/bonas/seminas/path encodings."""
     config = _config(tmp_path, "eo_nasbench101", "so2sat_lcz42_micro", "npenas", 18, "search.predictor_type", predictor,
                      "search.num_init", "10", "search.k", "30", "search.num_ensemble", "1")
     naslib_bridge.run(config, quiet=True)
