@@ -2,8 +2,9 @@
 
 Writers put bytes in a unique temporary file beside the target, flush and fsync it, and rename it
 over the target (atomic on POSIX): a reader sees the old file or the new one, never a mix, and a
-killed writer leaves at most a `.tmp-*` file that nothing reads. `lock(path)` serialises writers of
-one directory across processes.
+killed writer leaves at most a `.tmp-*` file that nothing reads. `append_bytes` is the one
+exception, for append-only journals: it appends and fsyncs, and cuts a failed append back off.
+`lock(path)` serialises writers of one directory across processes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .errors import ConfigError, DataFileError
 
 #: prefix of the temporary files writers leave behind when killed (ignored by readers)
 TMP_PREFIX = ".tmp-"
+PROBE_PREFIX = TMP_PREFIX + "probe."
 #: the largest YAML document `load_yaml` accepts
 MAX_YAML_BYTES = 1 << 20
 _UMASK = os.umask(0)
@@ -69,6 +71,36 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1)
     return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=indent) + "\n")
 
 
+def append_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Append `data` to `path` (created if absent), flush and fsync it; returns the path.
+
+    For append-only journals: a failed append (full disk, file-size limit) is cut back off, so the
+    file ends where it did; only a kill mid-write can leave a partial tail, which readers of a
+    journal must detect (a last line without its newline).
+    """
+    target = Path(path)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise DataFileError(f"cannot append to {target}: {exc.strerror or exc}; choose a writable location") from None
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    except OSError as exc:
+        raise DataFileError(f"cannot append to {target}: {exc.strerror or exc}; free space or fix permissions") from None
+    finally:
+        os.close(fd)
+    return target
+
+
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Save one numpy array atomically in `.npy` format."""
     buffer = BytesIO()
@@ -88,13 +120,31 @@ def lock(directory: str | os.PathLike, timeout: float = -1) -> Iterator[None]:
     try:
         file_lock.acquire(timeout=timeout)
     except Timeout:
-        raise DataFileError(f"{folder} is locked by another eo-naslib process; wait for it or remove {folder / '.lock'}") from None
+        raise DataFileError(
+            f"{folder} is in use by another eo-naslib process; wait for it to finish, or use another folder "
+            "(the lock ends with its process, so a killed one never holds it)"
+        ) from None
     except OSError as exc:
         raise DataFileError(f"cannot lock {folder}: {exc.strerror or exc}; choose a writable location") from None
     try:
         yield
     finally:
         file_lock.release()
+
+
+def remove_temp_files(folder: str | os.PathLike, targets: Callable[[str], bool] | None = None) -> list[Path]:
+    """Delete the temporary files that killed atomic writers left in `folder`, for the target names
+    `targets` accepts (default: all); write probes of running writers are left alone. Hold the
+    folder's lock: a running writer's temporary file looks the same."""
+    removed = []
+    for leftover in sorted(Path(folder).glob(f"{TMP_PREFIX}*")):
+        target = leftover.name[len(TMP_PREFIX) :].rsplit(".", 1)[0]  # mkstemp's suffix has no dot
+        if leftover.name.startswith(PROBE_PREFIX) or (targets is not None and not targets(target)) or not leftover.is_file():
+            continue
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
 
 
 def check_writable(directory: str | os.PathLike) -> Path:
@@ -104,7 +154,7 @@ def check_writable(directory: str | os.PathLike) -> Path:
         raise DataFileError(f"{folder} is a file, not a directory; give a directory path")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX + "probe.", dir=folder)  # unique: writers may probe at once
+        fd, probe = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=folder)  # unique: writers may probe at once
         os.close(fd)
         os.unlink(probe)
     except FileNotFoundError:

@@ -447,7 +447,7 @@ def test_second_experiment_on_the_same_out_dir_is_refused_in_one_line(batch):
     outcome = batch[1]["second_writer"]
     assert outcome["rc"] == 0, err(batch, "second_writer")
     assert outcome["second_rc"] == 2
-    assert "is locked by another eo-naslib process" in one_line(err(batch, "second_writer.second"))
+    assert "is in use by another eo-naslib process" in one_line(err(batch, "second_writer.second"))
     assert journal(batch, "second_writer.second") == []  # it wrote nothing
     assert differences(state(batch, "second_writer.left"), state(batch, "ref")) == []
     assert leftovers(batch[0] / "second_writer.left") == []
@@ -471,7 +471,7 @@ def test_two_concurrent_experiments_one_runs_the_other_says_locked(driver, batch
     assert codes in ([0, 0], [0, 2]), outcomes  # [0, 0]: the second started after the first ended
     for _, stderr, rc in outcomes:
         if rc == 2:
-            assert "is locked by another eo-naslib process" in one_line(stderr)
+            assert "is in use by another eo-naslib process" in one_line(stderr)
     found, expected = contents(live / NAME), state(batch, "ref")
     expected["report.json"] = expected["report.json"].replace(str(batch[0] / "live").encode(), str(live).encode())
     assert differences(found, expected) == [] and leftovers(live) == []

@@ -161,7 +161,7 @@ def test_second_footprint_on_the_same_out_dir_is_refused_in_one_line(batch):
     outcome = batch[1]["second_writer"]
     assert outcome["rc"] == 0, err(batch, "second_writer")
     assert outcome["second_rc"] == 2
-    assert "is locked by another eo-naslib process" in one_line(err(batch, "second_writer.second"))
+    assert "is in use by another eo-naslib process" in one_line(err(batch, "second_writer.second"))
     assert (batch[0] / "second_writer.second.journal").read_text() == ""  # it wrote nothing
     assert differences(state(batch, "second_writer.left"), state(batch, "ref")) == []
     assert leftovers(batch[0] / "second_writer.left") == []

@@ -60,7 +60,7 @@ def test_lock_excludes_another_process(tmp_path):
     holder.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(DataFileError, match="locked by another eo-naslib process"):
+        with pytest.raises(DataFileError, match="in use by another eo-naslib process"):
             with lock(tmp_path, timeout=0.2):
                 pass
     finally:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataFileError
-from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, lock
+from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, lock, remove_temp_files
 
 FORMAT_VERSION = 2
 SUFFIX = ".store.npz"
@@ -191,11 +191,4 @@ def installed(directory: str | os.PathLike) -> list[str]:
 
 def remove_leftovers(directory: str | os.PathLike, name: str) -> list[Path]:
     """Delete the temporary files killed writers of `name`'s store left (call with the dir's lock held)."""
-    removed = []
-    for leftover in Path(directory).glob(f"{TMP_PREFIX}{name}{SUFFIX}.*"):
-        try:
-            leftover.unlink()
-            removed.append(leftover)
-        except OSError:
-            continue
-    return removed
+    return remove_temp_files(directory, lambda target: target == f"{name}{SUFFIX}")

@@ -7,7 +7,6 @@ old or new; the next run removes the temporary files it left, under the experime
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,12 @@ from tqdm.auto import tqdm
 
 from ..creation.backends import Backend, get_backend
 from ..io import (
-    TMP_PREFIX,
     atomic_write_json,
     atomic_write_text,
     check_writable,
     lock,
     read_json,
+    remove_temp_files,
     save_figure,
 )
 from ..search import Objective
@@ -67,17 +66,9 @@ def run_experiment(
 
 
 def remove_leftovers(directory: Path) -> list[Path]:
-    """Delete the temporary files killed writers left in an experiment's folders (hold its lock);
-    other processes' write probes are left alone."""
-    removed = []
+    """Delete the temporary files killed writers left in an experiment's folders (hold its lock)."""
     folders = [directory, directory / "plots", *sorted((directory / "runs").glob("*"))]
-    for leftover in (p for folder in folders for p in sorted(folder.glob(f"{TMP_PREFIX}*"))):
-        if leftover.name.startswith(f"{TMP_PREFIX}probe.") or not leftover.is_file():
-            continue
-        with contextlib.suppress(OSError):
-            leftover.unlink()
-            removed.append(leftover)
-    return removed
+    return [path for folder in folders for path in remove_temp_files(folder)]
 
 
 def summarise(experiment: Experiment) -> dict[str, Any]:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-from pathlib import Path
 
 from matplotlib.backend_bases import FigureCanvasBase
 
 from ..arguments import non_negative_int, positive_float, positive_int
 from ..benchmarks import load_benchmark
 from ..errors import ConfigError
-from ..io import TMP_PREFIX, check_writable, lock, save_figure
+from ..io import check_writable, lock, remove_temp_files, save_figure
 from .footprint import FootprintSettings, footprint, load, save
 from .plots import all_plots, radar
 
@@ -124,7 +122,7 @@ def _footprint(args: argparse.Namespace) -> int:
     )
     check_writable(args.out)  # before minutes of work, not after
     with lock(args.out, timeout=0):  # one footprint per out dir at a time: never a mix of two
-        _remove_leftovers(args.out)
+        remove_temp_files(args.out, lambda target: target == "footprint.json" or target.endswith(".png"))
         benchmark = load_benchmark(args.benchmark, args.data_dir, surrogate=not args.tabular)
         reference = _reference(args.reference, args.data_dir, surrogate=True)
         record = footprint(benchmark, settings, reference=reference, progress=not args.quiet)
@@ -135,16 +133,6 @@ def _footprint(args: argparse.Namespace) -> int:
             written += all_plots(record, args.out)
     print(json.dumps({"written": written, "summary": summary(record)}, indent=1))
     return 0
-
-
-def _remove_leftovers(directory: str) -> None:
-    """Delete the temporary files of footprint.json and the plots that killed writers left in
-    `directory` (hold its lock); other temporary files are not ours."""
-    for leftover in Path(directory).glob(f"{TMP_PREFIX}*"):
-        target = leftover.name[len(TMP_PREFIX) :].rsplit(".", 1)[0]  # the temporary suffix has no dot
-        if (target == "footprint.json" or target.endswith(".png")) and leftover.is_file():
-            with contextlib.suppress(OSError):
-                leftover.unlink()
 
 
 def summary(record: dict) -> dict:

@@ -18,9 +18,10 @@ from ..search import SearchResult
 from ..space import CellTable
 from .config import apply_overrides, save_dir, validate
 from .dataset_api import get_dataset_api
+from .journal import LEGACY_CHECKPOINT, read_journal, resume_point
 from .optimizer import DiscreteOptimizer
 from .search_space import NasBench101SearchSpace
-from .trainer import CHECKPOINT, Trainer
+from .trainer import TRAJECTORY_KEYS, Trainer
 
 RESULT = "search_result.json"
 FRONT_PICTURE = "front.png"
@@ -41,13 +42,12 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
     optimizer = DiscreteOptimizer(config["optimizer"], config["dataset"], config["search"], config["seed"])
     optimizer.adapt_search_space(NasBench101SearchSpace(), dataset_api=dataset_api)
     directory = save_dir(config)
-    checkpoint = directory / CHECKPOINT
     trainer = Trainer(optimizer, config, directory)
-    resume_from = checkpoint if resume and checkpoint.exists() else ""
+    resume_from = resume_point(directory) if resume else None
     with tqdm(total=trainer.epochs, desc=f"{config['optimizer']} on {config['dataset']}", disable=not progress) as bar:
         if resume_from:
-            bar.update(checkpoint_epoch(checkpoint) + 1)
-        trainer.search(resume_from=resume_from, after_epoch=lambda _: bar.update(1))
+            bar.update(checkpoint_epoch(resume_from) + 1)
+        trainer.search(resume_from=resume_from or "", after_epoch=lambda _: bar.update(1))
     final = trainer.evaluate()
     evaluator = optimizer.evaluator
     result = optimizer.run.result()
@@ -70,7 +70,9 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
 
 
 def checkpoint_epoch(path: Path) -> int:
-    """The last finished epoch a checkpoint records; `DataFileError` if the file is damaged."""
+    """The last epoch a journal (or an old checkpoint) records; `DataFileError` if it is damaged."""
+    if path.name != Path(LEGACY_CHECKPOINT).name:
+        return read_journal(path, TRAJECTORY_KEYS).epochs - 1
     data = read_json(path)
     epoch = data.get("epoch") if isinstance(data, dict) else None
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < -1:

@@ -9,10 +9,19 @@ Files in the run's save directory:
 - `log.log`: NASLib's log lines (beginning, one line per epoch, end), appended as NASLib does;
 - `trajectory.json`: every distinct evaluated cell in order (index, hash, objective values, whether
   each value was measured or predicted);
-- `search/checkpoint.json`: the optimizer's and evaluator's full state, so a resumed run continues
-  exactly where the checkpoint was taken (NASLib's checkpoints cannot restore an optimizer);
-- `pareto_front.json` for optimizers that keep a front (method `front()`).
-All files are written atomically (temporary file + rename).
+- `pareto_front.json` for optimizers that keep a front (method `front()`);
+- `search/journal.jsonl`: the checkpoints (see `journal`). Every `search.checkpoint_freq` epochs
+  one line with the new epochs and the new evaluations is appended and fsynced, so a checkpoint
+  costs O(new evaluations), not O(run length). `--resume` replays the journalled epochs with the
+  same seed, answering from the journal, and continues exactly (NASLib's checkpoints cannot
+  restore an optimizer); per-epoch runtimes come from the journal. `search/.lock` is held while a
+  search runs (a second process on the same run is refused), and temporary files that killed
+  writers left are removed when a search starts.
+
+`errors.json`, `trajectory.json` and `pareto_front.json` are summaries derived from the journal:
+they are written at the end of the search and at checkpoints where the number of epochs has
+doubled since they were last written (so their total cost is O(run length) too); in between they
+lag behind the journal. Whole files are written atomically (temporary file + rename).
 """
 
 from __future__ import annotations
@@ -23,15 +32,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
-from ..errors import ConfigError, DataFileError
-from ..io import atomic_write_json, changed_keys, fingerprint, read_json
+from ..errors import ConfigError
+from ..io import (
+    append_bytes,
+    atomic_write_bytes,
+    atomic_write_json,
+    changed_keys,
+    check_writable,
+    fingerprint,
+    lock,
+    remove_temp_files,
+)
+from .journal import (
+    JOURNAL,
+    JOURNAL_DIR,
+    LEGACY_CHECKPOINT,
+    Journal,
+    entry,
+    header,
+    legacy_journal,
+    read_journal,
+    replay,
+)
 from .optimizer import DiscreteOptimizer
 
 LIGHTWEIGHT_KEYS = ("train_acc", "valid_acc", "test_acc", "runtime", "train_time")
 #: per-epoch keys NASLib does not write: the reported cell, whether it was measured, its parameters
 EPOCH_KEYS = ("measured", "arch_hash", "arch_params")
-CHECKPOINT = "search/checkpoint.json"
+#: the per-epoch lists of `errors.json`, as the journal records them
+TRAJECTORY_KEYS = LIGHTWEIGHT_KEYS + EPOCH_KEYS
 LOG_FORMAT = logging.Formatter("[%(asctime)s] %(name)s %(levelname)s: %(message)s", datefmt="%m/%d %H:%M:%S")
 logger = logging.getLogger(__name__)
 
@@ -43,8 +72,11 @@ class Trainer:
         self.optimizer = optimizer
         self.config = config
         self.save_dir = Path(save_dir)
-        self.search_trajectory: dict[str, Any] = {key: [] for key in LIGHTWEIGHT_KEYS + EPOCH_KEYS}
+        self.search_trajectory: dict[str, Any] = {key: [] for key in TRAJECTORY_KEYS}
         self.search_trajectory["params"] = optimizer.get_model_size()
+        #: epochs and evaluations the journal holds, and epochs the summary files hold
+        self._journalled = (0, 0)
+        self._summarised = 0
 
     @property
     def epochs(self) -> int:
@@ -60,11 +92,23 @@ class Trainer:
         after_epoch: Callable[[int], None] | None = None,
         report_incumbent: bool = True,
     ) -> None:
-        start = self._resume(Path(resume_from)) if resume_from else 0
+        """Run the epochs (continuing a journal or an old checkpoint `resume_from`: a file or a run
+        directory), holding the run's lock: a second process on the same run is refused."""
+        check_writable(self.save_dir)
+        with lock(self.save_dir / JOURNAL_DIR, timeout=0):
+            remove_temp_files(self.save_dir)  # what writers killed before their rename left
+            remove_temp_files(self.save_dir / JOURNAL_DIR)
+            journal = self._open(Path(resume_from)) if resume_from else None
+            if journal is None:
+                atomic_write_bytes(self.save_dir / JOURNAL, header(self._resumable_config()))
+            self._search(journal, after_epoch, report_incumbent)
+
+    def _search(self, journal: Journal | None, after_epoch: Callable[[int], None] | None, report_incumbent: bool) -> None:
         handler = self._log_file()
         try:
             logger.info("Beginning search")
             self.optimizer.before_training()
+            start = self._replay(journal) if journal is not None else 0
             for epoch in range(start, self.epochs):
                 began = time.perf_counter()
                 self.optimizer.new_epoch(epoch)
@@ -78,6 +122,8 @@ class Trainer:
                     self._checkpoint(epoch)
                 if after_epoch is not None:
                     after_epoch(epoch)
+            if self._summarised != len(self.search_trajectory["valid_acc"]):
+                self._write_results()
             self.optimizer.after_training()
             logger.info("Training finished")
         finally:
@@ -101,13 +147,12 @@ class Trainer:
         evaluator = self.optimizer.evaluator
         cell_hash = str(evaluator.space.hashes[self.optimizer.row_at(epoch, report_incumbent)])
         benchmark = self.optimizer.dataset_api["benchmark"]
-        for key in EPOCH_KEYS:
-            self.search_trajectory.setdefault(key, [])
         self.search_trajectory["measured"].append(bool(benchmark.is_measured(cell_hash, evaluator.objectives[0].metric)))
         self.search_trajectory["arch_hash"].append(cell_hash)
         self.search_trajectory["arch_params"].append(stats.get("params"))
 
     def _write_results(self) -> None:
+        """The summary files (errors.json, trajectory.json, pareto_front.json): O(run length) each time."""
         atomic_write_json(self.save_dir / "errors.json", [self.config, self.search_trajectory])
         evaluator = self.optimizer.evaluator
         benchmark = self.optimizer.dataset_api["benchmark"]
@@ -133,41 +178,58 @@ class Trainer:
                     for r, vals in zip(rows, values)
                 ],
             )
+        self._summarised = len(self.search_trajectory["valid_acc"])
 
     def _checkpoint(self, epoch: int) -> None:
-        self._write_results()
-        atomic_write_json(
-            self.save_dir / CHECKPOINT,
-            {
-                "epoch": epoch,
-                "config": self._resumable_config(),
-                "fingerprint": fingerprint(self._resumable_config()),
-                "trajectory": self.search_trajectory,
-                **self.optimizer.get_checkpointables(),
-            },
+        """Append the epochs and evaluations since the last checkpoint to the journal (O(new ones));
+        rewrite the summary files when the epochs have doubled since they were last written."""
+        evaluator = self.optimizer.evaluator
+        first, before = self._journalled
+        rows = evaluator.history_rows[before:]
+        append_bytes(
+            self.save_dir / JOURNAL,
+            entry(
+                first,
+                epoch,
+                before,
+                {key: self.search_trajectory[key][first:] for key in TRAJECTORY_KEYS},
+                [str(evaluator.space.hashes[row]) for row in rows],
+                [evaluator.evaluate(row) for row in rows],  # evaluated cells: answered from the cache
+            ),
         )
+        self._journalled = (epoch + 1, before + len(rows))
+        if epoch + 1 >= 2 * self._summarised:
+            self._write_results()
 
     def _resumable_config(self) -> dict[str, Any]:
         """The config a checkpoint must match to resume: all of it but where the run lives."""
         return {key: value for key, value in self.config.items() if key not in ("out_dir", "data_dir")}
 
-    def _resume(self, path: Path) -> int:
-        """Restore state from a checkpoint file (or a run directory); returns the next epoch."""
+    def _open(self, path: Path) -> Journal:
+        """Read the journal (or old checkpoint) at `path` or in the run directory `path`, check it
+        belongs to this config, and leave a journal on disk that can be appended to."""
         if path.is_dir():
-            path = path / CHECKPOINT
-        try:
-            state = read_json(path)
-        except DataFileError as exc:
-            raise DataFileError(f"cannot resume: {exc}; run again without --resume") from None
-        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint(self._resumable_config()):
-            changed = changed_keys(state.get("config", {}) if isinstance(state, dict) else {}, self._resumable_config())
+            path = path / JOURNAL if (path / JOURNAL).exists() else path / LEGACY_CHECKPOINT
+        legacy = path.name == Path(LEGACY_CHECKPOINT).name
+        journal = legacy_journal(path, self.optimizer.evaluator, TRAJECTORY_KEYS) if legacy else read_journal(path, TRAJECTORY_KEYS)
+        if journal.fingerprint != fingerprint(self._resumable_config()):
+            changed = changed_keys(journal.config, self._resumable_config())
             raise ConfigError(
                 f"cannot resume from {path}: the config changed since its checkpoint ({', '.join(changed) or 'unknown keys'}); "
                 "run without --resume to start afresh, or restore the old config"
             )
-        self.optimizer.load_checkpointables(state)
-        self.search_trajectory = state["trajectory"]
-        return int(state["epoch"]) + 1
+        if legacy or journal.torn:  # migrate to a journal / cut off the line a kill tore
+            atomic_write_bytes(self.save_dir / JOURNAL, journal.complete)
+        return journal
+
+    def _replay(self, journal: Journal) -> int:
+        """Bring the optimizer and the trajectory to the journal's last epoch; the next epoch."""
+        replay(self.optimizer, journal)
+        for key in TRAJECTORY_KEYS:
+            self.search_trajectory[key] = list(journal.trajectory[key])
+        self._journalled = (journal.epochs, len(journal.hashes))
+        logger.info("Resumed after epoch %d (replayed from %s)", journal.epochs - 1, journal.path)
+        return journal.epochs
 
     def evaluate(self) -> dict[str, Any]:
         """Final architecture and all its benchmark values; written to final_architecture.json."""

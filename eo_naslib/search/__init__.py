@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import SearchOptimizer
 from .baselines import LocalSearch, RandomSearch, RegularizedEvolution
-from .evaluator import BudgetExhausted, Evaluator
+from .evaluator import BudgetExhausted, Evaluator, ReplayMismatch
 from .evolution import AgingEvolution, GeneticAlgorithm, MuPlusLambda
 from .minimize import Search, minimize, optimizer_class
 from .moea import PymooSearch
@@ -18,6 +18,7 @@ __all__ = [
     "AgingEvolution",
     "BudgetExhausted",
     "Evaluator",
+    "ReplayMismatch",
     "GeneticAlgorithm",
     "LocalSearch",
     "MuPlusLambda",

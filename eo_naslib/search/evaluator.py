@@ -3,6 +3,7 @@ an optional search domain (the rows a search may evaluate, e.g. the measured cel
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ import logging
 import numpy as np
 
 from ..benchmarks.base import Benchmark
-from ..errors import ConfigError, positive_int
+from ..errors import ConfigError, DataFileError, positive_int
 from ..space import Cell, CellTable, all_cells
 from .objectives import Objective, minimisation_form, parse_objectives
 
@@ -53,6 +54,10 @@ class BudgetExhausted(Exception):
     """Raised when an optimizer asks for a new cell after the budget is spent."""
 
 
+class ReplayMismatch(DataFileError):
+    """A replayed search asked for another cell than its record holds (the code or data changed)."""
+
+
 class Evaluator:
     """Evaluates cells (rows of `all_cells()`) on a benchmark for some objectives.
 
@@ -91,6 +96,8 @@ class Evaluator:
         self.epoch = epoch
         self._cache: dict[int, np.ndarray] = {}
         self.history_rows: list[int] = []
+        self._values = np.empty((0, len(self.objectives)))  # history values; grows by doubling
+        self._replay: deque[tuple[int, np.ndarray]] = deque()
 
     # ------------------------------------------------------------------ budget
     @property
@@ -161,11 +168,55 @@ class Evaluator:
             )
         if self.exhausted:
             raise BudgetExhausted(f"budget of {self.budget} evaluations is spent")
-        values = np.array(
-            [self.benchmark.query_rows(np.array([row]), o.metric, self.epoch)[0] for o in self.objectives]
-        )
+        if self._replay:
+            values = self._replayed(row)
+        else:
+            values = np.array(
+                [self.benchmark.query_rows(np.array([row]), o.metric, self.epoch)[0] for o in self.objectives]
+            )
+        self._record(row, values)
+        return values
+
+    def _record(self, row: int, values: np.ndarray) -> None:
+        n = len(self.history_rows)
+        if n == len(self._values):
+            grown = np.empty((max(64, 2 * n), len(self.objectives)))
+            grown[:n] = self._values
+            self._values = grown
+        self._values[n] = values
         self._cache[row] = values
         self.history_rows.append(row)
+
+    # ------------------------------------------------------------------ replay
+    def replay(self, rows: Sequence[int], values: Sequence[Sequence[float | None]]) -> None:
+        """Answer the next new evaluations from a record (its rows in order and their values; None
+        is NaN) instead of the benchmark, as a resumed run re-runs its recorded evaluations; a new
+        cell that is not the record's next one raises `ReplayMismatch`."""
+        if len(rows) != len(values):
+            raise DataFileError(f"a replay record has {len(rows)} cells but {len(values)} value lists")
+        recorded = []
+        for index, (row, answer) in enumerate(zip(rows, values)):
+            array = np.asarray(answer, dtype=float)
+            if array.shape != (len(self.objectives),):
+                raise DataFileError(
+                    f"replayed evaluation {index} has values {answer!r} for {len(self.objectives)} objectives"
+                )
+            recorded.append((int(row), array))
+        self._replay = deque(recorded)
+
+    def stop_replay(self) -> int:
+        """End a replay; the number of recorded evaluations it did not reach."""
+        left = len(self._replay)
+        self._replay.clear()
+        return left
+
+    def _replayed(self, row: int) -> np.ndarray:
+        expected, values = self._replay.popleft()
+        if row != expected:
+            raise ReplayMismatch(
+                f"evaluation {self.n_evaluations} is cell {self.space.hashes[row]} where the record has "
+                f"{self.space.hashes[expected]}"
+            )
         return values
 
     def evaluate_many(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -188,10 +239,10 @@ class Evaluator:
 
     @property
     def history_values(self) -> np.ndarray:
-        """(n, m) objective values of every distinct evaluation, in evaluation order."""
-        if not self.history_rows:
-            return np.empty((0, len(self.objectives)))
-        return np.array([self._cache[r] for r in self.history_rows])
+        """(n, m) objective values of every distinct evaluation, in evaluation order (read-only)."""
+        view = self._values[: len(self.history_rows)]
+        view.flags.writeable = False
+        return view
 
     def history_hashes(self) -> list[str]:
         return [str(self.space.hashes[r]) for r in self.history_rows]
@@ -208,5 +259,7 @@ class Evaluator:
                 f"the checkpoint holds cell {self.space.hashes[outside[0]]}, outside this search domain of "
                 f"{self.size} cells; resume with the settings (measured_only, objectives) it was taken with"
             )
-        self.history_rows = rows
-        self._cache = {r: np.asarray(v, dtype=float) for r, v in zip(self.history_rows, state["values"])}
+        self.history_rows, self._cache = [], {}
+        self._values = np.empty((0, len(self.objectives)))
+        for row, values in zip(rows, state["values"]):
+            self._record(row, np.asarray(values, dtype=float))
