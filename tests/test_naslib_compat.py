@@ -107,7 +107,11 @@ def summary_dir(summary):
     return Path(summary["save_dir"])
 
 
-@pytest.mark.parametrize(("optimizer", "search"), [("rs", {}), ("re", {"population_size": 10, "sample_size": 3}), ("ls", {"num_init": 5})])
+@pytest.mark.parametrize(
+    ("optimizer", "search"),
+    [("rs", {}), ("re", {"population_size": 10, "sample_size": 3}), ("ls", {"num_init": 5}),
+     ("ea", {"pop_size": 6}), ("ga", {"pop_size": 8})],  # generations that end past the budget
+)
 def test_runs_are_reproducible_and_write_naslib_files(tmp_path, synthetic_api, optimizer, search):
     first = run(_config(tmp_path / "a", optimizer, **search), progress=False)
     second = run(_config(tmp_path / "b", optimizer, **search), progress=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..benchmarks.datasets import dataset_spec
 from ..errors import ConfigError, UnknownMetricError
-from ..search import Evaluator, Search, SearchOptimizer, minimisation_form, optimizer_class
+from ..search import BudgetExhausted, Evaluator, Search, SearchOptimizer, minimisation_form, optimizer_class
 from .metric import Metric, to_metric_name
 from .search_space import NasBench101SearchSpace
 
@@ -119,8 +119,11 @@ class DiscreteOptimizer(MetaOptimizer):
 
     def new_epoch(self, epoch: int) -> None:
         assert self.inner is not None and self.evaluator is not None, "call adapt_search_space first"
-        while self.evaluator.n_evaluations <= epoch and not self.evaluator.exhausted:
-            self.inner.step()
+        try:
+            while self.evaluator.n_evaluations <= epoch and not self.evaluator.exhausted:
+                self.inner.step()
+        except BudgetExhausted:
+            pass  # the step (a generation of several new cells) spent the rest of the budget part-way
         self._epoch = epoch
 
     # ------------------------------------------------------------------ statistics
