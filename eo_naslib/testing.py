@@ -1,4 +1,5 @@
-"""`SyntheticBenchmark`: a benchmark over the whole space for tests, scripts and users' own tests.
+"""`SyntheticBenchmark`: a benchmark over the whole space for tests, scripts and users' own tests;
+`TINY_TRAINING`: training settings that take seconds per cell on a CPU.
 
 Values are smooth-ish functions of the cell (op counts, edges) plus seeded noise, so optimizers
 have something to climb. Clearly synthetic: no number here is a real measurement.
@@ -16,6 +17,20 @@ from eo_naslib.benchmarks.metrics import METRICS
 from eo_naslib.benchmarks.results import CellMetrics
 from eo_naslib.errors import UnknownMetricError
 from eo_naslib.space import Cell, CellTable
+
+#: a small network (stem 16, one stack of one cell), 2 epochs on all images: seconds per cell on a
+#: CPU, for tests and demos (NOT the seeds' settings, which are `TrainConfig`'s defaults)
+TINY_TRAINING: dict[str, Any] = {
+    "epochs": 2,
+    "batch_size": 64,
+    "stem_channels": 16,
+    "num_stacks": 1,
+    "cells_per_stack": 1,
+    "eval_every": 1,
+    "subset_fraction": 1.0,
+    "latency_repeats": 3,
+    "latency_warmup": 1,
+}
 
 
 class SyntheticBenchmark:

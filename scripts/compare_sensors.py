@@ -30,22 +30,13 @@ from eo_naslib.landscape import plots  # noqa: E402
 from eo_naslib.landscape.footprint import FootprintSettings, footprint, radar_features  # noqa: E402
 from eo_naslib.paths import data_dir as default_data_dir  # noqa: E402
 from eo_naslib.space import all_cells  # noqa: E402
+from eo_naslib.testing import TINY_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 SENSORS = ("s1", "s2", "fusion")
 PERSISTENCE_EPOCHS = (4, 12, 36, 108)
 #: the demo's tiny network and data: seconds per cell on a CPU (NOT the seeds' settings)
-DEMO_SETTINGS = {
-    "epochs": 3,
-    "batch_size": 64,
-    "stem_channels": 16,
-    "num_stacks": 1,
-    "cells_per_stack": 1,
-    "eval_every": 1,
-    "subset_fraction": 1.0,
-    "latency_repeats": 3,
-    "latency_warmup": 1,
-}
+DEMO_SETTINGS = {**TINY_TRAINING, "epochs": 3}
 
 
 def settings_for(bench: StoredBenchmark, metric: str) -> FootprintSettings:

@@ -7,6 +7,7 @@ import pytest
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan
 from eo_naslib.creation.jobs import events, failures, job_dir
+from eo_naslib.testing import TINY_TRAINING
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'eo-naslib[cluster]')")
 
@@ -80,18 +81,7 @@ def test_train_jobs_on_ray_match_the_local_backend(tmp_path, ray_backend):
     if write_synthetic_so2sat is None:
         pytest.skip("training needs torch (pip install 'eo-naslib[train]')")
     data = write_synthetic_so2sat(tmp_path / "data", 256, 64, 64, seed=0)
-    settings = {
-        "epochs": 2,
-        "batch_size": 64,
-        "stem_channels": 16,
-        "num_stacks": 1,
-        "cells_per_stack": 1,
-        "eval_every": 1,
-        "subset_fraction": 1.0,
-        "latency_repeats": 3,
-        "latency_warmup": 1,
-        "data_dir": str(data),
-    }
+    settings = {**TINY_TRAINING, "data_dir": str(data)}
     plans = []
     for name in ("ray", "local"):
         plan = make_plan(

@@ -14,20 +14,9 @@ pytest.importorskip("torch", reason="training needs torch (pip install 'eo-nasli
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan  # noqa: E402
 from eo_naslib.creation.plan import load_config  # noqa: E402
 from eo_naslib.creation.store import store_from_records  # noqa: E402
+from eo_naslib.testing import TINY_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
-#: a small network and few images: seconds per cell on a CPU (the seeds' settings are the defaults)
-TINY = {
-    "epochs": 2,
-    "batch_size": 64,
-    "stem_channels": 16,
-    "num_stacks": 1,
-    "cells_per_stack": 1,
-    "eval_every": 1,
-    "subset_fraction": 1.0,
-    "latency_repeats": 3,
-    "latency_warmup": 1,
-}
 
 
 def train_plan(root, data, n=2, **settings):
@@ -36,7 +25,7 @@ def train_plan(root, data, n=2, **settings):
             "name": "train",
             "sampler": {"kind": "lhs", "n": n, "seed": 1},
             "job": "train",
-            "settings": {**TINY, "data_dir": str(data), **settings},
+            "settings": {**TINY_TRAINING, "data_dir": str(data), **settings},
         }
     )
     plan.save(root)
