@@ -1,5 +1,5 @@
 """`SyntheticBenchmark`: a benchmark over the whole space for tests, scripts and users' own tests;
-`TINY_TRAINING`: training settings that take seconds per cell on a CPU.
+`TINY_TRAINING` / `TWO_STACK_TRAINING`: training settings that take seconds per cell on a CPU.
 
 Values are smooth-ish functions of the cell (op counts, edges) plus seeded noise, so optimizers
 have something to climb. Clearly synthetic: no number here is a real measurement.
@@ -30,6 +30,21 @@ TINY_TRAINING: dict[str, Any] = {
     "subset_fraction": 1.0,
     "latency_repeats": 3,
     "latency_warmup": 1,
+}
+#: two stacks of one cell on an 8-channel stem, 4 epochs on CPU: the training tests' model and run
+TWO_STACK_TRAINING: dict[str, Any] = {
+    "epochs": 4,
+    "batch_size": 32,
+    "lr": 0.1,
+    "bn_momentum": 0.1,
+    "stem_channels": 8,
+    "num_stacks": 2,
+    "cells_per_stack": 1,
+    "subset_fraction": 1.0,
+    "latency_batch_size": 8,
+    "latency_repeats": 3,
+    "latency_warmup": 1,
+    "device": "cpu",
 }
 
 

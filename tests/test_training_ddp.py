@@ -18,24 +18,11 @@ import pytest
 
 torch_dist = pytest.importorskip("torch.distributed", reason="training needs torch (pip install 'eo-naslib[train]')")
 
+from eo_naslib.testing import TWO_STACK_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SETTINGS = {
-    "epochs": 4,
-    "batch_size": 32,
-    "lr": 0.1,
-    "bn_momentum": 0.1,
-    "stem_channels": 8,
-    "num_stacks": 2,
-    "cells_per_stack": 1,
-    "subset_fraction": 1.0,
-    "eval_every": 1,
-    "latency_batch_size": 8,
-    "latency_repeats": 3,
-    "latency_warmup": 1,
-    "device": "cpu",
-}
+SETTINGS = {**TWO_STACK_TRAINING, "eval_every": 1}
 CELL = ["--matrix", "[[0,1,1],[0,0,1],[0,0,0]]", "--ops", '["input","conv3x3-bn-relu","output"]']
 
 

@@ -11,23 +11,10 @@ from eo_naslib.benchmarks.base import Benchmark  # noqa: E402
 from eo_naslib.errors import UnknownMetricError  # noqa: E402
 from eo_naslib.space import all_cells, random_cell  # noqa: E402
 from eo_naslib.training.live import LiveBenchmark  # noqa: E402
+from eo_naslib.testing import TWO_STACK_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
-TINY = {
-    "epochs": 2,
-    "batch_size": 32,
-    "lr": 0.1,
-    "bn_momentum": 0.1,
-    "stem_channels": 8,
-    "num_stacks": 2,
-    "cells_per_stack": 1,
-    "subset_fraction": 1.0,
-    "eval_every": 1,
-    "latency_batch_size": 4,
-    "latency_repeats": 2,
-    "latency_warmup": 1,
-    "device": "cpu",
-}
+TINY = {**TWO_STACK_TRAINING, "epochs": 2, "eval_every": 1, "latency_batch_size": 4, "latency_repeats": 2}
 
 
 @pytest.fixture(autouse=True)

@@ -25,24 +25,12 @@ from eo_naslib.training import cli as training_cli  # noqa: E402
 from eo_naslib.training.config import TrainConfig  # noqa: E402
 from eo_naslib.training.job import train_and_measure  # noqa: E402
 from eo_naslib.training.so2sat import load_so2sat  # noqa: E402
+from eo_naslib.testing import TWO_STACK_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 #: a seconds-long model and run (small stem, 2 stacks of 1 cell); the seeds' settings are the defaults
-TINY = {
-    "epochs": 4,
-    "batch_size": 32,
-    "lr": 0.1,
-    "bn_momentum": 0.1,
-    "stem_channels": 8,
-    "num_stacks": 2,
-    "cells_per_stack": 1,
-    "subset_fraction": 1.0,
-    "latency_batch_size": 8,
-    "latency_repeats": 3,
-    "latency_warmup": 1,
-    "device": "cpu",
-}
+TINY = TWO_STACK_TRAINING
 CELL = random_cell(np.random.default_rng(1))
 TIME_KEYS = {"train_time_s", "wall_time_s"}
 
