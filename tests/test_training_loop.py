@@ -24,8 +24,9 @@ from eo_naslib.space import random_cell  # noqa: E402
 from eo_naslib.training import cli as training_cli  # noqa: E402
 from eo_naslib.training.config import TrainConfig  # noqa: E402
 from eo_naslib.training.job import train_and_measure  # noqa: E402
+from eo_naslib.training.loop import train_model  # noqa: E402
 from eo_naslib.training.so2sat import load_so2sat  # noqa: E402
-from eo_naslib.testing import TWO_STACK_TRAINING  # noqa: E402
+from eo_naslib.testing import TINY_TRAINING, TWO_STACK_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,6 +83,22 @@ def test_record_schema_and_cached_return(synthetic, tmp_path):
     assert time.perf_counter() - started < 1.0
     with pytest.raises(ConfigError, match=r"lr: 0\.1 -> 0\.05"):
         train_and_measure(CELL, config.replace(lr=0.05), tmp_path, data=synthetic)
+
+
+def test_train_accuracy_is_an_eval_pass_over_the_training_images(synthetic):
+    # NB101's train_accuracy evaluates the trained model on the training images after the epoch;
+    # the running train-mode accuracy of the epoch's batches is kept as train_accuracy_running
+    config = TrainConfig.from_dict(TINY_TRAINING)
+    splits = load_so2sat(synthetic, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed)
+    result = train_model(CELL, splits, config, None)
+    model = result["model"].eval()
+    with torch.no_grad():
+        batches = torch.split(splits.x_train, config.eval_batch_size)
+        predicted = torch.cat([model(batch).argmax(dim=1) for batch in batches])
+    last = result["curves"][-1]
+    assert last["train_accuracy"] == pytest.approx(float((predicted == splits.y_train).float().mean()), abs=1e-9)
+    assert 0 <= last["train_accuracy_running"] <= 1 and last["train_loss_running"] > 0
+    assert {"train_accuracy_macro", "train_kappa", "train_loss"} <= set(last)
 
 
 def test_resume_with_other_settings_names_the_changed_keys(synthetic, tmp_path):

@@ -3,7 +3,8 @@
 A plan is made once from a creation config (`make_plan`) and written as `plan.json` in its
 directory; the per-job results go to `<plan dir>/results/<job id>/`. A job's id is the sha256 of
 its kind, the cell's NB101 hash and the settings' fingerprint, so the same cell with the same
-settings is the same job in every plan, and changed settings make a new job.
+settings is the same job in every plan, and changed settings make a new job. A job holds its cell
+in NB101's labelling (`Cell.nb101()`), so it trains the network NB101 built for the hash.
 """
 
 from __future__ import annotations
@@ -130,15 +131,8 @@ def make_plan(config: dict[str, Any]) -> Plan:
     cells = sample(kind_name, **sampler)
     walks = [[c.hash for c in w] for w in random_walks(**sampler)] if kind_name == "random_walk" else []
     jobs = [
-        Job(
-            job_id(kind.name, c.hash, fingerprint),
-            c.hash,
-            c.matrix.tolist(),
-            list(c.ops),
-            kind.name,
-            settings,
-        )
-        for c in cells
+        Job(job_id(kind.name, c.hash, fingerprint), c.hash, c.matrix.tolist(), list(c.ops), kind.name, settings)
+        for c in (cell.nb101() for cell in cells)  # a job trains the network NB101 built for the hash
     ]
     return Plan(
         name=name,

@@ -1,6 +1,6 @@
 """The NAS-Bench-101 cell space: cells, NB101 hashing, encodings, moves and the enumerated space.
 
-Layers, each importing only those above it: `constants` -> `hashing` -> `cell` (a leaf value) ->
+Layers, each importing only those above it: `constants` -> `hashing`, `labelling` -> `cell` (a leaf value) ->
 `batch`, `encodings`, `neighbourhoods`, `moves` -> `table` -> `enumeration` -> `cache`.
 """
 

@@ -15,7 +15,8 @@ from .enumeration import enumerate_space
 from .store import load_arrays, save_arrays
 from .table import CellTable
 
-CACHE_VERSION = 2
+#: 3: each row holds NB101's labelling of its cell (2 held the first one in this package's own order)
+CACHE_VERSION = 3
 CACHE_NAME = f"nb101_space_v{CACHE_VERSION}.npz"
 log = logging.getLogger(__name__)
 _OPEN: dict[Path, CellTable] = {}

@@ -21,7 +21,7 @@ from .constants import (
     PAD_LABEL,
 )
 from .hashing import nb101_hash
-
+from .labelling import nb101_order
 
 
 def prune(matrix: np.ndarray, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -84,8 +84,10 @@ def _validate(matrix: Any, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
 class Cell:
     """A valid NB101 cell, pruned to its input-to-output subgraph.
 
-    `matrix` and `ops` hold the pruned cell (vertex order kept). Cells compare equal when they
-    have the same NB101 hash, i.e. when they are the same graph up to isomorphism.
+    `matrix` and `ops` hold the pruned cell in the vertex order given (the user's labelling; cells
+    from the space come in NB101's). Cells compare equal when they have the same NB101 hash, i.e.
+    when they are the same graph up to isomorphism. NB101's network depends on the vertex order:
+    `labelling` says whether this one is NB101's, `nb101()` gives NB101's labelling of the cell.
     """
 
     __slots__ = ("_matrix", "_ops", "_hash")
@@ -160,6 +162,24 @@ class Cell:
             self._hash = nb101_hash(self._matrix, self.labels)
         return self._hash
 
+    # ------------------------------------------------------------------ labelling
+    def _nb101_order(self) -> np.ndarray:
+        return nb101_order(self._matrix, np.asarray(self.labels))
+
+    @property
+    def labelling(self) -> str:
+        """'nb101' if the vertex order is the one NB101's generator keeps for this cell, else 'user'."""
+        order = self._nb101_order()
+        return "nb101" if np.array_equal(order, np.arange(len(order))) else "user"
+
+    def nb101(self) -> Cell:
+        """The same cell in NB101's labelling (the vertex order NB101 built and published its network from)."""
+        order = self._nb101_order()
+        if np.array_equal(order, np.arange(len(order))):
+            return self
+        matrix = np.ascontiguousarray(self._matrix[np.ix_(order, order)])
+        return Cell._trusted(matrix, tuple(self._ops[v] for v in order), self._hash)
+
     # ------------------------------------------------------------------ conversions
     def to_spec(self) -> dict[str, list]:
         """NASLib/NB101 spec dict (pruned matrix as nested lists, ops)."""
@@ -185,4 +205,4 @@ class Cell:
         return hash(self.hash)
 
     def __repr__(self) -> str:
-        return f"Cell(matrix={self._matrix.tolist()}, ops={list(self._ops)})"
+        return f"Cell(matrix={self._matrix.tolist()}, ops={list(self._ops)}, labelling={self.labelling!r})"

@@ -1,4 +1,8 @@
-"""Enumerate the whole NB101 space: all 423,624 unique cells and every representation of each."""
+"""Enumerate the whole NB101 space: all 423,624 unique cells and every representation of each.
+
+Each cell's row holds NB101's labelling of it (`labelling`: the representation NB101's generator
+meets first), so a network built from a hash is the one NB101 published.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 from .batch import keys_of, prune_many
 from .constants import INPUT_LABEL, MAX_EDGES, MAX_VERTICES, NUM_CELLS, OPS, OUTPUT_LABEL, PAD_LABEL
 from .hashing import hash_many
+from .labelling import nb101_codes
 from .table import CellTable
 
 
@@ -37,13 +42,22 @@ def representations() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(matrices), np.concatenate(labels)
 
 
+def nb101_firsts(matrices: np.ndarray, labels: np.ndarray, rep_rows: np.ndarray) -> np.ndarray:
+    """Index of NB101's labelling of each cell: per row, the representation of least NB101 code."""
+    codes = nb101_codes(matrices, labels)
+    by_row = np.argsort((rep_rows.astype(np.int64) << 32) | codes)
+    starts = np.flatnonzero(np.diff(rep_rows[by_row], prepend=-1))
+    return by_row[starts]
+
+
 def enumerate_space(processes: int | None = None) -> CellTable:
     """Enumerate and hash the whole space (about 17 s on 2 cores)."""
     matrices, labels = representations()
     hashes = hash_many(matrices, labels, processes=processes)
-    unique_hashes, first, rep_rows = np.unique(hashes, return_index=True, return_inverse=True)
+    unique_hashes, rep_rows = np.unique(hashes, return_inverse=True)
     if len(unique_hashes) != NUM_CELLS:
         raise RuntimeError(f"enumeration found {len(unique_hashes)} cells, expected {NUM_CELLS}")
+    first = nb101_firsts(matrices, labels, rep_rows)
     keys = keys_of(matrices, labels)
     order = np.argsort(keys)
     return CellTable(

@@ -68,6 +68,11 @@ def read_record(out_dir: str | os.PathLike, cell: Cell, config: TrainConfig) -> 
         raise ConfigError(
             f"{path} is the record of cell {record['cell']['hash']}, not {cell.hash}; use another out dir"
         )
+    if [record["cell"].get("matrix"), record["cell"].get("ops")] != [cell.matrix.tolist(), list(cell.ops)]:
+        raise ConfigError(
+            f"{path} is the record of cell {cell.hash} in another vertex order (another network: "
+            f"matrix {record['cell'].get('matrix')}); use another out dir"
+        )
     if record.get("fingerprint") != config.fingerprint():
         config.check_same(TrainConfig.from_dict(record["settings"]).result_dict(), f"record {path}")
     return record
@@ -154,7 +159,7 @@ def _train(
     last = result["curves"][-1]
     record = {
         "format": FORMAT,
-        "cell": {"hash": cell.hash, "matrix": cell.matrix.tolist(), "ops": list(cell.ops)},
+        "cell": {"hash": cell.hash, "matrix": cell.matrix.tolist(), "ops": list(cell.ops), "labelling": cell.labelling},
         "metrics": metrics,
         "extra": {
             "val_kappa": last["val_kappa"],

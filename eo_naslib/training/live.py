@@ -2,7 +2,8 @@
 
 Like JAHS-Bench-201's `kind="live"`: `query(cell, metric, epoch)` trains the cell with the
 benchmark's `TrainConfig` on the given So2Sat files unless a record with the same settings is in
-`cache_dir/<fingerprint[:16]>/<hash>/record.json`; every answer is measured. Curve metrics
+`cache_dir/<fingerprint[:16]>/<hash>/record.json`; every answer is measured. A cell is trained in
+NB101's labelling (`Cell.nb101()`), whatever vertex order it is given in. Curve metrics
 (accuracies, `train_time_s`) exist at the evaluated epochs (`fidelities`); hardware metrics
 (latency, params, size, MACs) are of the trained model, whatever the epoch.
 """
@@ -61,8 +62,9 @@ class LiveBenchmark:
 
     # ------------------------------------------------------------------ records
     def _cell(self, cell: Cell | str) -> Cell:
+        """The cell in NB101's labelling: a record is of a hash, so of the network NB101 built from it."""
         if isinstance(cell, Cell):
-            return cell
+            return cell.nb101()
         table = all_cells()
         return table.cell(table.index(cell))
 

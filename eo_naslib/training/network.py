@@ -9,7 +9,11 @@ earlier vertices are truncated to the vertex's channels, the cell input reaches 
 1x1 conv-BN-ReLU projection, vertex inputs are summed and an input->output edge adds a projection
 of the cell input to the output. Convolutions have no bias; BN has affine weights, so for
 `in_channels=3, num_classes=10` the trainable parameter count equals NB101's published
-`trainable_parameters` (checked on 1,450 cells in tests/test_training_network.py).
+`trainable_parameters` (checked on 1,450 cells in tests/test_training_network.py, and through
+`parameters.parameter_count` on all 30,001 subset cells in tests/test_nb101_labelling.py).
+
+The network depends on the cell's vertex order; a cell given by hash is built from NB101's
+labelling of it (the space's rows hold it), the one NB101 trained and published.
 """
 
 from __future__ import annotations
@@ -20,34 +24,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..space import Cell
+from ..space import Cell, all_cells
 from ..space.constants import CONV1X1, CONV3X3, MAXPOOL3X3
+from .parameters import compute_vertex_channels
 
 #: NB101's batch-norm decay 0.997 as a PyTorch momentum, and its epsilon (base_ops.py)
 NB101_BN_MOMENTUM = 0.003
 NB101_BN_EPS = 1e-5
-
-
-def compute_vertex_channels(in_channels: int, out_channels: int, matrix: np.ndarray) -> list[int]:
-    """Channels of every vertex of a cell (NB101's `compute_vertex_channels`)."""
-    n = matrix.shape[0]
-    channels = [0] * n
-    channels[0] = in_channels
-    channels[n - 1] = out_channels
-    if n == 2:
-        return channels
-    in_degree = matrix[1:].sum(axis=0)
-    interior, correction = divmod(out_channels, int(in_degree[n - 1]))
-    for v in range(1, n - 1):
-        if matrix[v, n - 1]:
-            channels[v] = interior + (1 if correction else 0)
-            correction -= 1 if correction else 0
-    for v in range(n - 3, 0, -1):
-        if not matrix[v, n - 1]:
-            for dst in range(v + 1, n - 1):
-                if matrix[v, dst]:
-                    channels[v] = max(channels[v], channels[dst])
-    return channels
 
 
 class ConvBNReLU(nn.Sequential):
@@ -161,8 +144,14 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def build_network(
-    cell: Cell, in_channels: int = 3, num_classes: int = 10, device: str | torch.device = "cpu", **kwargs
+    cell: Cell | str, in_channels: int = 3, num_classes: int = 10, device: str | torch.device = "cpu", **kwargs
 ) -> NB101Network:
-    """`NB101Network` on `device` ("meta" builds the shapes only, instantly, e.g. to count parameters)."""
+    """`NB101Network` on `device` ("meta" builds the shapes only, instantly, e.g. to count parameters).
+
+    `cell` is a `Cell` (built in its own vertex order) or an NB101 hash (built in NB101's labelling).
+    """
+    if isinstance(cell, str):
+        table = all_cells()
+        cell = table.cell(table.index(cell))
     with torch.device(device):
         return NB101Network(cell, in_channels, num_classes, **kwargs)
