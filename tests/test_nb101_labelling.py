@@ -187,3 +187,14 @@ def test_a_record_of_another_vertex_order_is_not_returned_for_the_cell(tmp_path)
     assert read_record(tmp_path, USER_CELL, config)["cell"]["hash"] == USER_CELL.hash
     with pytest.raises(ConfigError, match="another vertex order"):
         read_record(tmp_path, USER_CELL.nb101(), config)
+
+
+def test_every_vertex_order_of_a_cell_has_the_same_nb101_labelling(space):
+    rng = np.random.default_rng(8)
+    for row in rng.choice(np.flatnonzero(space.n_vertices >= 5), 60, replace=False):
+        cell = space.cell(int(row))
+        for order in _interior_orders(cell.n_vertices):
+            matrix = cell.matrix[np.ix_(order, order)]
+            if not np.any(np.tril(matrix)):
+                canonical = Cell(matrix, [cell.ops[v] for v in order]).nb101()
+                assert canonical.matrix.tolist() == cell.matrix.tolist() and canonical.ops == cell.ops

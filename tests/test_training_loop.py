@@ -20,7 +20,8 @@ torch = pytest.importorskip("torch", reason="training needs torch (pip install '
 from eo_naslib.benchmarks.metrics import METRICS  # noqa: E402
 from eo_naslib.cli import report_errors  # noqa: E402
 from eo_naslib.errors import ConfigError, DataFileError  # noqa: E402
-from eo_naslib.space import random_cell  # noqa: E402
+from eo_naslib.space import OPS, Cell, random_cell  # noqa: E402
+from eo_naslib.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from eo_naslib.training import cli as training_cli  # noqa: E402
 from eo_naslib.training.config import TrainConfig  # noqa: E402
 from eo_naslib.training.job import train_and_measure  # noqa: E402
@@ -99,6 +100,23 @@ def test_train_accuracy_is_an_eval_pass_over_the_training_images(synthetic):
     assert last["train_accuracy"] == pytest.approx(float((predicted == splits.y_train).float().mean()), abs=1e-9)
     assert 0 <= last["train_accuracy_running"] <= 1 and last["train_loss_running"] > 0
     assert {"train_accuracy_macro", "train_kappa", "train_loss"} <= set(last)
+
+
+def test_resume_in_another_vertex_order_of_the_cell_is_refused(synthetic, tmp_path):
+    # three parallel branches: in NB101's order conv3x3 comes first and gets 6 of the 16 channels
+    matrix = [[0, 1, 1, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]]
+    user = Cell(matrix, ["input", OPS[2], OPS[1], OPS[0], "output"])
+    config = TrainConfig.from_dict({**TINY_TRAINING, "epochs": 1})
+    splits = load_so2sat(synthetic, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed)
+    checkpoint = tmp_path / "checkpoint.pt"
+    train_model(user, splits, config, checkpoint)
+    with pytest.raises(ConfigError, match="another vertex order"):
+        train_model(user.nb101(), splits, config, checkpoint)
+    state = load_checkpoint(checkpoint)
+    del state["cell_matrix"], state["cell_ops"]  # a checkpoint written before they were recorded
+    save_checkpoint(checkpoint, state)
+    with pytest.raises(ConfigError, match="does not fit this network"):
+        train_model(user.nb101(), splits, config, checkpoint)
 
 
 def test_resume_with_other_settings_names_the_changed_keys(synthetic, tmp_path):

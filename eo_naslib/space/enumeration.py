@@ -43,11 +43,15 @@ def representations() -> tuple[np.ndarray, np.ndarray]:
 
 
 def nb101_firsts(matrices: np.ndarray, labels: np.ndarray, rep_rows: np.ndarray) -> np.ndarray:
-    """Index of NB101's labelling of each cell: per row, the representation of least NB101 code."""
+    """Index of NB101's labelling of each cell: per row, the representation of least NB101 code
+    (codes of one cell's representations differ: a code names its matrix and labels)."""
     codes = nb101_codes(matrices, labels)
-    by_row = np.argsort((rep_rows.astype(np.int64) << 32) | codes)
-    starts = np.flatnonzero(np.diff(rep_rows[by_row], prepend=-1))
-    return by_row[starts]
+    least = np.full(int(rep_rows.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(least, rep_rows, codes)
+    chosen = np.flatnonzero(codes == least[rep_rows])
+    firsts = np.empty(len(least), dtype=np.int64)
+    firsts[rep_rows[chosen]] = chosen
+    return firsts
 
 
 def enumerate_space(processes: int | None = None) -> CellTable:

@@ -37,7 +37,9 @@ def nb101_codes(matrices: np.ndarray, labels: np.ndarray) -> np.ndarray:
     Codes compare as NB101's enumeration order among representations of the same vertex count.
     """
     m = matrices.shape[-1]
-    bits = matrices.reshape(len(matrices), -1).astype(np.int64) @ NB101_EDGE_BIT[:m, :m].ravel()
+    bits = np.zeros(len(matrices), dtype=np.int64)
+    for x, y in zip(*np.triu_indices(m, 1)):
+        bits |= matrices[:, x, y].astype(np.int64) * NB101_EDGE_BIT[x, y]
     labelling = np.zeros(len(labels), dtype=np.int64)
     for v in range(m):
         interior = labels[:, v] >= 0

@@ -182,7 +182,21 @@ def train_model(
             raise ConfigError(
                 f"checkpoint {checkpoint} is of cell {state['cell_hash']}, not {cell.hash}; use a new output directory"
             )
-        model.load_state_dict(state["model"])
+        if [state.get("cell_matrix", cell.matrix.tolist()), state.get("cell_ops", list(cell.ops))] != [
+            cell.matrix.tolist(),
+            list(cell.ops),
+        ]:
+            raise ConfigError(
+                f"checkpoint {checkpoint} is of cell {cell.hash} in another vertex order (another network: "
+                f"ops {state['cell_ops']}); use a new output directory"
+            )
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise ConfigError(
+                f"checkpoint {checkpoint} does not fit this network of cell {cell.hash} (trained in another "
+                f"vertex order?): {str(exc).splitlines()[0]}; use a new output directory"
+            ) from None
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, curves, train_time = state["epoch"], state["curves"], state["train_time_s"]
         log.info("resuming %s from epoch %d of %d (%s)", cell.hash, start_epoch, config.epochs, checkpoint)
@@ -266,6 +280,8 @@ def train_model(
                 {
                     "settings": config.result_dict(),
                     "cell_hash": cell.hash,
+                    "cell_matrix": cell.matrix.tolist(),
+                    "cell_ops": list(cell.ops),
                     "epoch": done,
                     "curves": curves,
                     "train_time_s": train_time,
