@@ -552,3 +552,46 @@ def test_a_search_over_the_whole_space_has_as_many_epochs_as_cells(tmp_path, dat
     trainer = trainer_for(so2sat_config(tmp_path, data_dir, 10**9))
     assert trainer.epochs == len(space) == 423_624
     assert trainer.requested_epochs == 10**9
+
+
+# ------------------------------------------------------------------------------------------ the log on a full disk
+def test_a_log_that_cannot_grow_ends_the_run_in_one_line_and_it_resumes(tmp_path, data_dir, driver, reference_runs):
+    """log.log at the file-size limit: Python's logging printed a 'Logging error' traceback for every
+    line and the run went on; now the first failed line ends the run in the disk-full line."""
+    config, path, directory = config_for(tmp_path, data_dir, "re")
+    limit = 400_000  # far above every other file of this run
+    directory.mkdir(parents=True)
+    (directory / "log.log").write_bytes(b"x" * (limit - 10) + b"\n")  # an old run's lines fill it
+    code, stderr = once(driver, data_dir, tmp_path, ["--config-file", str(path), "--quiet"], fsize=limit)
+    assert code == 2
+    line = one_line(stderr)
+    assert f"cannot write {directory / 'log.log'}: File too large; free space or fix permissions" in line, line
+    assert len(journal_lines(directory)) < 1 + EPOCHS // CHECKPOINT_FREQ  # ended early, every journal line whole
+    assert leftovers(directory) == []
+    (directory / "log.log").write_bytes(b"")  # space freed
+    assert run(config, resume=True, progress=False)["resumed"]
+    assert outcome(directory) == outcome(reference_runs["re"])
+
+
+@pytest.fixture()
+def small_filesystem(tmp_path):
+    """A 150 KB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=150k", "tmpfs", str(mount)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {(mounted.stderr or mounted.stdout).strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_run_on_a_150_kb_filesystem_ends_in_one_line(tmp_path, data_dir, driver, small_filesystem):
+    """The out dir on a 150 KB filesystem: 18 'Logging error' tracebacks came before `[Errno 28]`."""
+    _, path, _ = config_for(tmp_path, data_dir, "re", epochs=900)
+    code, stderr = once(driver, data_dir, tmp_path, ["--config-file", str(path), "--quiet", "out_dir", str(small_filesystem)])
+    assert code == 2
+    line = one_line(stderr)
+    assert "No space left on device; free space or fix permissions" in line, line
+    directory = run_dir(small_filesystem, "re")
+    assert len(journal_lines(directory)) > 1  # the journal holds what was done, every line whole
+    assert leftovers(directory) == []
