@@ -585,13 +585,30 @@ def small_filesystem(tmp_path):
     subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_a_run_on_a_150_kb_filesystem_ends_in_one_line(tmp_path, data_dir, driver, small_filesystem):
-    """The out dir on a 150 KB filesystem: 18 'Logging error' tracebacks came before `[Errno 28]`."""
+def fill(folder: Path, leave: int) -> None:
+    """Fill the filesystem of `folder` with a file, then free `leave` bytes of it (whole pages)."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass  # full
+    os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave))
+    os.close(fd)
+
+
+def test_a_run_on_a_full_150_kb_filesystem_ends_in_one_line(tmp_path, data_dir, driver, small_filesystem):
+    """The out dir on a 150 KB filesystem with one page left (for the journal's header): the log's
+    next line has no room. Python's logging printed a traceback for that line and each one after it,
+    then `[Errno 28]` came from the next summary file."""
     _, path, _ = config_for(tmp_path, data_dir, "re", epochs=900)
+    directory = run_dir(small_filesystem, "re")
+    (directory / "search").mkdir(parents=True)
+    (directory / "log.log").write_bytes(b"x" * 4095 + b"\n")  # an old run's lines: one whole page
+    fill(small_filesystem, leave=4096)
     code, stderr = once(driver, data_dir, tmp_path, ["--config-file", str(path), "--quiet", "out_dir", str(small_filesystem)])
     assert code == 2
     line = one_line(stderr)
-    assert "No space left on device; free space or fix permissions" in line, line
-    directory = run_dir(small_filesystem, "re")
-    assert len(journal_lines(directory)) > 1  # the journal holds what was done, every line whole
+    assert f"cannot write {directory / 'log.log'}: No space left on device; free space or fix permissions" in line, line
+    assert len(journal_lines(directory)) == 1  # the header, whole
     assert leftovers(directory) == []
