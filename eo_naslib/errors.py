@@ -37,6 +37,10 @@ class ConfigError(EONASLibError, ValueError):
     """An experiment configuration has a bad key or value."""
 
 
+class EngineError(EONASLibError, ConnectionError):
+    """A compute engine (a Ray cluster, the SLURM controller) did not answer within its deadline."""
+
+
 def positive_int(value: object, name: str) -> int:
     """`value` as an int if it is a positive integer (not a bool or float), else a `ConfigError`."""
     return _whole_number(value, name, 1, "a positive integer")

@@ -480,3 +480,135 @@ def test_resuming_in_a_read_only_run_dir_is_one_line_and_changes_nothing(tmp_pat
             folder.chmod(0o755)
     assert code == 2 and "choose a writable location" in one_line(stderr)
     assert {p: p.read_bytes() for p in directory.rglob("*") if p.is_file()} == before
+
+
+# ------------------------------------------------------------------------------------------ the budget
+MEASURED_CELLS = 450  # the So2Sat micro cells with a measured validation accuracy
+
+
+def so2sat_config(tmp_path: Path, data_dir: Path, epochs: int, **search: Any) -> dict[str, Any]:
+    """configs/so2sat_micro_rs.yaml (rs on So2Sat micro) with `epochs` and `search` keys, under tmp_path/out."""
+    config = yaml.safe_load((REPO / "configs" / "so2sat_micro_rs.yaml").read_text())
+    config["search"].update(epochs=epochs, **search)
+    return {**config, "out_dir": str(tmp_path / "out"), "data_dir": str(data_dir)}
+
+
+def trainer_for(config: dict[str, Any]) -> Trainer:
+    config = validate(config)
+    optimizer = DiscreteOptimizer(config["optimizer"], config["dataset"], config["search"], config["seed"])
+    optimizer.adapt_search_space(NasBench101SearchSpace(), dataset_api=get_dataset_api(config["search_space"], config["dataset"], config["data_dir"]))
+    return Trainer(optimizer, config, save_dir(config))
+
+
+@pytest.mark.parametrize("epochs", [1_000_000, 10**9])
+def test_the_runner_ends_when_the_budget_is_spent_whatever_its_epochs(tmp_path, data_dir, epochs):
+    """measured_only answers 450 cells: the run ends after 450 epochs and says so in one line (it
+    looped over every epoch before: 170 s and 475 MB for 1,000,000; about 29 days for 10^9)."""
+    overrides = ["search.epochs", str(epochs), "search.measured_only", "true", "out_dir", str(tmp_path / "out"), "data_dir", str(data_dir)]
+    command = [sys.executable, str(REPO / "scripts" / "runner.py"), "--config-file", str(REPO / "configs" / "so2sat_micro_rs.yaml"), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([*command, *overrides], cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    spent = [line for line in result.stderr.splitlines() if line.startswith("Budget spent")]
+    assert spent == [
+        f"Budget spent after {MEASURED_CELLS} epochs: the search domain of {MEASURED_CELLS} cells has no cell left "
+        f"to evaluate, so the run ends here (search.epochs {epochs} asked for more)"
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+    directory = Path(json.loads(result.stdout)["save_dir"])
+    _, errors = json.loads((directory / "errors.json").read_text())
+    trajectory = json.loads((directory / "trajectory.json").read_text())
+    assert len(errors["valid_acc"]) == len({cell["hash"] for cell in trajectory}) == MEASURED_CELLS
+    assert journal_lines(directory)[-1]["epochs"][1] == MEASURED_CELLS - 1
+    assert sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) < 2_000_000
+    again = subprocess.run([*command, "--resume", *overrides], cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert again.returncode == 0 and json.loads(again.stdout)["evaluations"] == MEASURED_CELLS, again.stderr[-3000:]
+
+
+def test_a_capped_run_interrupted_and_resumed_ends_like_an_uninterrupted_one(tmp_path, data_dir):
+    """The journal of a run that search.epochs would have taken past its budget: the last
+    checkpoint is the budget's last epoch (449, not a multiple of checkpoint_freq 7)."""
+    config = so2sat_config(tmp_path, data_dir, 1_000_000, measured_only=True, checkpoint_freq=7)
+    trainer = trainer_for(config)
+    assert trainer.epochs == MEASURED_CELLS
+
+    def stop(epoch: int) -> None:
+        assert epoch < MEASURED_CELLS, "an epoch after the budget was spent"
+        if epoch == 300:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        trainer.search(after_epoch=stop)
+    directory = trainer.save_dir
+    assert journal_lines(directory)[-1]["epochs"] == [294, 300]
+    assert run(config, resume=True, progress=False)["resumed"]
+    reference = Path(run({**config, "out_dir": str(tmp_path / "reference")}, progress=False)["save_dir"])
+    assert outcome(directory) == outcome(reference)  # the journals too
+    assert journal_lines(directory)[-1]["epochs"] == [448, MEASURED_CELLS - 1]
+
+
+def test_a_search_over_the_whole_space_has_as_many_epochs_as_cells(tmp_path, data_dir, space):
+    """search.epochs 10^9 on so2sat_micro_rs.yaml: 423,624 epochs, one per cell (not 10^9)."""
+    trainer = trainer_for(so2sat_config(tmp_path, data_dir, 10**9))
+    assert trainer.epochs == len(space) == 423_624
+    assert trainer.requested_epochs == 10**9
+
+
+# ------------------------------------------------------------------------------------------ the log on a full disk
+def test_a_log_that_cannot_grow_ends_the_run_in_one_line_and_it_resumes(tmp_path, data_dir, driver, reference_runs):
+    """log.log at the file-size limit: Python's logging printed a 'Logging error' traceback for every
+    line and the run went on; now the first failed line ends the run in the disk-full line."""
+    config, path, directory = config_for(tmp_path, data_dir, "re")
+    limit = 400_000  # far above every other file of this run
+    directory.mkdir(parents=True)
+    (directory / "log.log").write_bytes(b"x" * (limit - 10) + b"\n")  # an old run's lines fill it
+    code, stderr = once(driver, data_dir, tmp_path, ["--config-file", str(path), "--quiet"], fsize=limit)
+    assert code == 2
+    line = one_line(stderr)
+    assert f"cannot write {directory / 'log.log'}: File too large; free space or fix permissions" in line, line
+    assert len(journal_lines(directory)) < 1 + EPOCHS // CHECKPOINT_FREQ  # ended early, every journal line whole
+    assert leftovers(directory) == []
+    (directory / "log.log").write_bytes(b"")  # space freed
+    assert run(config, resume=True, progress=False)["resumed"]
+    assert outcome(directory) == outcome(reference_runs["re"])
+
+
+@pytest.fixture()
+def small_filesystem(tmp_path):
+    """A 150 KB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=150k", "tmpfs", str(mount)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {(mounted.stderr or mounted.stdout).strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def fill(folder: Path, leave: int) -> None:
+    """Fill the filesystem of `folder` with a file, then free `leave` bytes of it (whole pages)."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass  # full
+    os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave))
+    os.close(fd)
+
+
+def test_a_run_on_a_full_150_kb_filesystem_ends_in_one_line(tmp_path, data_dir, driver, small_filesystem):
+    """The out dir on a 150 KB filesystem with one page left (for the journal's header): the log's
+    next line has no room. Python's logging printed a traceback for that line and each one after it,
+    then `[Errno 28]` came from the next summary file."""
+    _, path, _ = config_for(tmp_path, data_dir, "re", epochs=900)
+    directory = run_dir(small_filesystem, "re")
+    (directory / "search").mkdir(parents=True)
+    (directory / "log.log").write_bytes(b"x" * 4095 + b"\n")  # an old run's lines: one whole page
+    fill(small_filesystem, leave=4096)
+    code, stderr = once(driver, data_dir, tmp_path, ["--config-file", str(path), "--quiet", "out_dir", str(small_filesystem)])
+    assert code == 2
+    line = one_line(stderr)
+    assert f"cannot write {directory / 'log.log'}: No space left on device; free space or fix permissions" in line, line
+    assert len(journal_lines(directory)) == 1  # the header, whole
+    assert leftovers(directory) == []

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,59 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     for metric in ("val_accuracy", "test_accuracy"):
         assert abs(parallel["metrics"][metric] - single["metrics"][metric]) < 0.1
     assert single["metrics"]["val_accuracy"] > 0.5
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (not ended, not a zombie nobody reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux's")
+@pytest.mark.skipif(
+    not torch_dist.is_available() or not torch_dist.is_gloo_available(), reason="torch without gloo"
+)
+def test_killing_the_torchrun_launcher_ends_its_ranks(tmp_path):
+    """kill -9 of torchrun mid-training: no rank is left running (they went on to the end before)."""
+    data = write_synthetic_so2sat(tmp_path / "data", 600, 100, 100, seed=0)
+    sets = [f"--set={k}={json.dumps(v)}" for k, v in {**SETTINGS, "epochs": 10_000}.items()]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "eo_naslib.training.ddp", *CELL, "--data", str(data), "--out", str(tmp_path / "out"), *sets]  # fmt: skip
+    log = tmp_path / "torchrun.log"
+    with log.open("w") as stderr:
+        launcher = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    ranks: list[int] = []
+    try:
+        deadline = time.monotonic() + 240
+        while "epoch 2/10000" not in log.read_text() and launcher.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # training has begun (the ranks log their epochs)
+        assert "epoch 2/10000" in log.read_text(), log.read_text()[-2000:]
+        ranks = _children(launcher.pid)
+        assert len(ranks) == 2, ranks
+        launcher.kill()
+        launcher.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(rank) for rank in ranks) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [rank for rank in ranks if _alive(rank)] == [], "ranks outlived their launcher"
+    finally:  # leave nothing training after the test
+        launcher.kill()
+        for rank in ranks:
+            if _alive(rank):
+                os.kill(rank, signal.SIGKILL)

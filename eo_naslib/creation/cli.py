@@ -9,7 +9,7 @@ from pathlib import Path
 from ..arguments import non_negative_float, positive_float, positive_int
 from ..errors import ConfigError
 from ..paths import data_dir
-from .backends import BACKENDS, Backend, get_backend
+from .backends import BACKENDS, CONNECT_TIMEOUT_S, Backend, get_backend
 from .coordinator import run_plan
 from .plan import load_config, load_plan, make_plan
 from .results import plan_status
@@ -77,6 +77,12 @@ def add_backend_arguments(parser: argparse.ArgumentParser, workers: bool = True)
     parser.add_argument(
         "--executor", choices=("slurm", "local"), default="slurm", help="slurm: submitit executor"
     )
+    parser.add_argument(
+        "--connect-timeout",
+        type=positive_float,
+        default=CONNECT_TIMEOUT_S,
+        help=f"ray: seconds to wait for the cluster at --address; slurm: for the controller (default {CONNECT_TIMEOUT_S:g})",
+    )
 
 
 def backend_from_args(args: argparse.Namespace, folder: Path) -> Backend:
@@ -90,7 +96,7 @@ def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]
         devices = args.devices.split(",") if args.devices else None
         return {"workers": args.workers, "devices": devices}
     if args.backend == "ray":
-        return {"address": args.address, "num_cpus": args.cpus, "num_gpus": args.gpus}
+        return {"address": args.address, "num_cpus": args.cpus, "num_gpus": args.gpus, "connect_timeout_s": args.connect_timeout}
     return {
         "folder": folder,
         "executor": args.executor,
@@ -98,6 +104,7 @@ def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]
         "cpus_per_task": int(args.cpus),
         "gpus_per_node": int(args.gpus),
         "timeout_min": args.timeout_min,
+        "connect_timeout_s": args.connect_timeout,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,14 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command: warnings (a capped budget, a run ended by it) are one line each on stderr."""
     parser = argparse.ArgumentParser(prog="runner.py", description=__doc__)
     add_arguments(parser)
-    return report_errors(lambda: run_from_args(parser.parse_args(argv)))
+    warnings = logging.StreamHandler()
+    warnings.setLevel(logging.WARNING)
+    root = logging.getLogger("eo_naslib")
+    root.addHandler(warnings)
+    try:
+        return report_errors(lambda: run_from_args(parser.parse_args(argv)))
+    finally:
+        root.removeHandler(warnings)

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataFileError
 from ..io import (
     append_bytes,
     atomic_write_bytes,
@@ -55,18 +55,19 @@ from .journal import (
     replay,
 )
 from .optimizer import DiscreteOptimizer
+from .run_log import RunLog
 
 LIGHTWEIGHT_KEYS = ("train_acc", "valid_acc", "test_acc", "runtime", "train_time")
 #: per-epoch keys NASLib does not write: the reported cell, whether it was measured, its parameters
 EPOCH_KEYS = ("measured", "arch_hash", "arch_params")
 #: the per-epoch lists of `errors.json`, as the journal records them
 TRAJECTORY_KEYS = LIGHTWEIGHT_KEYS + EPOCH_KEYS
-LOG_FORMAT = logging.Formatter("[%(asctime)s] %(name)s %(levelname)s: %(message)s", datefmt="%m/%d %H:%M:%S")
 logger = logging.getLogger(__name__)
 
 
 class Trainer:
-    """Runs `optimizer` for `search.epochs` distinct evaluations and records everything."""
+    """Runs `optimizer` for `search.epochs` distinct evaluations and records everything; a run
+    whose evaluator can answer fewer cells ends when they are spent, and says so."""
 
     def __init__(self, optimizer: DiscreteOptimizer, config: dict[str, Any], save_dir: Path) -> None:
         self.optimizer = optimizer
@@ -79,8 +80,15 @@ class Trainer:
         self._summarised = 0
 
     @property
-    def epochs(self) -> int:
+    def requested_epochs(self) -> int:
         return int(self.config["search"]["epochs"])
+
+    @property
+    def epochs(self) -> int:
+        """The run's epochs: `search.epochs`, or fewer when the evaluator can answer fewer distinct
+        cells (its budget is capped at the space or the search domain): one epoch, one new cell."""
+        budget = self.optimizer.evaluator.budget
+        return self.requested_epochs if budget is None else min(self.requested_epochs, budget)
 
     @property
     def checkpoint_freq(self) -> int:
@@ -106,36 +114,53 @@ class Trainer:
     def _search(self, journal: Journal | None, after_epoch: Callable[[int], None] | None, report_incumbent: bool) -> None:
         handler = self._log_file()
         try:
-            logger.info("Beginning search")
-            self.optimizer.before_training()
-            start = self._replay(journal) if journal is not None else 0
-            for epoch in range(start, self.epochs):
-                began = time.perf_counter()
-                self.optimizer.new_epoch(epoch)
-                runtime = time.perf_counter() - began
-                stats = self.optimizer.statistics(epoch, report_incumbent)
-                for key in LIGHTWEIGHT_KEYS:
-                    self.search_trajectory[key].append(runtime if key == "runtime" else stats[key])
-                self._record_cell(epoch, report_incumbent, stats)
-                logger.info("Epoch %d done. Train accuracy: %s, Validation accuracy: %s", epoch, stats["train_acc"], stats["valid_acc"])
-                if (epoch + 1) % self.checkpoint_freq == 0 or epoch + 1 == self.epochs:
-                    self._checkpoint(epoch)
-                if after_epoch is not None:
-                    after_epoch(epoch)
-            if self._summarised != len(self.search_trajectory["valid_acc"]):
-                self._write_results()
-            self.optimizer.after_training()
-            logger.info("Training finished")
+            self._epochs(journal, after_epoch, report_incumbent, handler)
         finally:
             logging.getLogger("eo_naslib").removeHandler(handler)
             handler.close()
+        handler.check()  # the last lines (and the closing flush) reached the log
 
-    def _log_file(self) -> logging.Handler:
+    def _epochs(self, journal: Journal | None, after_epoch: Callable[[int], None] | None, report_incumbent: bool, log: RunLog) -> None:
+        """The search loop; a failed write to `log` (a full disk) ends it after the epoch."""
+        logger.info("Beginning search")
+        self.optimizer.before_training()
+        start = self._replay(journal) if journal is not None else 0
+        for epoch in range(start, self.epochs):
+            began = time.perf_counter()
+            self.optimizer.new_epoch(epoch)
+            runtime = time.perf_counter() - began
+            stats = self.optimizer.statistics(epoch, report_incumbent)
+            for key in LIGHTWEIGHT_KEYS:
+                self.search_trajectory[key].append(runtime if key == "runtime" else stats[key])
+            self._record_cell(epoch, report_incumbent, stats)
+            logger.info("Epoch %d done. Train accuracy: %s, Validation accuracy: %s", epoch, stats["train_acc"], stats["valid_acc"])
+            if (epoch + 1) % self.checkpoint_freq == 0 or epoch + 1 == self.epochs:
+                self._checkpoint(epoch)
+            log.check()
+            if after_epoch is not None:
+                after_epoch(epoch)
+        if self.epochs < self.requested_epochs:
+            logger.warning(
+                "Budget spent after %d epochs: the %s has no cell left to evaluate, so the run ends here "
+                "(search.epochs %d asked for more)", self.epochs, self._domain(), self.requested_epochs,
+            )  # fmt: skip
+        if self._summarised != len(self.search_trajectory["valid_acc"]):
+            self._write_results()
+        self.optimizer.after_training()
+        logger.info("Training finished")
+
+    def _domain(self) -> str:
+        """What the evaluator's cells are: the whole space, or the search domain (`measured_only`)."""
+        evaluator = self.optimizer.evaluator
+        return f"space of {evaluator.size} cells" if evaluator.domain is None else f"search domain of {evaluator.size} cells"
+
+    def _log_file(self) -> RunLog:
         """NASLib's `log.log` in the save directory (appended, its line format)."""
-        self.save_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(self.save_dir / "log.log")
-        handler.setLevel(logging.INFO)
-        handler.setFormatter(LOG_FORMAT)
+        path = self.save_dir / "log.log"
+        try:
+            handler = RunLog(path)
+        except OSError as exc:
+            raise DataFileError(f"cannot write {path}: {exc.strerror or exc}; choose a writable location") from None
         root = logging.getLogger("eo_naslib")
         root.addHandler(handler)
         if root.getEffectiveLevel() > logging.INFO:

@@ -7,6 +7,9 @@ Every process holds the whole selected split and takes an equal contiguous shard
 batch (`batch_size` is the global batch); DDP averages the gradients, so the update equals one
 process's on the whole batch except for batch-norm statistics, which are per process (as in the
 seeds' Lightning DDP runs). Rank 0 evaluates, checkpoints, measures and writes the record.
+
+Ranks die with their launcher (`PR_SET_PDEATHSIG`): `kill -9` of torchrun ends them too, instead of
+leaving them training with parent pid 1 (torchrun starts them in sessions of their own).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Sequence
 import torch
 import torch.distributed as torch_dist
 
+from ..processes import die_with_parent
 from .cli import add_train_arguments, cell_from_args, config_from_args, run_reporting_errors
 from .job import train_and_measure
 from .loop import DistInfo
@@ -37,8 +41,20 @@ def init_from_env() -> DistInfo:
     return DistInfo(torch_dist.get_rank(), torch_dist.get_world_size())
 
 
+def die_with_launcher() -> None:
+    """Under a launcher (torchrun sets LOCAL_RANK), die when it dies; exit if it is already gone
+    (this process was handed to init, pid 1)."""
+    if "LOCAL_RANK" not in os.environ:
+        return
+    launcher = os.getppid()
+    if launcher == 1:
+        os._exit(1)
+    die_with_parent(launcher)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the `train` arguments, join the process group, train; errors are one line, exit 2."""
+    die_with_launcher()
     parser = argparse.ArgumentParser(
         prog="python -m eo_naslib.training.ddp", description=__doc__.splitlines()[0]
     )

@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from ...errors import ConfigError
-from .base import Backend, Completion
+from .base import CONNECT_TIMEOUT_S, Backend, Completion
 
 #: backend name -> (module, class); ray and slurm are imported when first used (optional deps)
 BACKENDS = {
@@ -31,4 +31,4 @@ def get_backend(name: str, **options: Any) -> Backend:
         raise ConfigError(f"bad options for the {name} backend: {exc}") from None
 
 
-__all__ = ["BACKENDS", "Backend", "Completion", "get_backend"]
+__all__ = ["BACKENDS", "CONNECT_TIMEOUT_S", "Backend", "Completion", "get_backend"]

@@ -10,6 +10,8 @@ from tqdm.auto import tqdm
 
 #: (index into the items, result or None, exception or None), in completion order
 Completion = tuple[int, Any, Optional[BaseException]]  # a runtime alias: no `|` before Python 3.10
+#: seconds an engine (a Ray cluster, the SLURM controller) has to answer before a backend gives up
+CONNECT_TIMEOUT_S = 60.0
 
 
 class Backend(ABC):

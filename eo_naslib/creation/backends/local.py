@@ -7,21 +7,16 @@ claims are released by the OS and their checkpoints resume on the next run.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ...errors import ConfigError
+from ...processes import die_with_parent
 from .base import Backend, Completion
-
-_PR_SET_PDEATHSIG = 1
-
 
 #: thread-pool variables set per worker (numpy/torch), unless the user set them
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -29,10 +24,7 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS
 
 def _init_worker(parent: int, devices: Any, threads: int) -> None:
     """Die with the coordinator; use `threads` threads; take one device from the queue (CUDA)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the coordinator died before the line above ran
-        os._exit(1)
+    die_with_parent(parent)
     for variable in _THREAD_VARIABLES:
         os.environ.setdefault(variable, str(threads))
     if devices is not None:

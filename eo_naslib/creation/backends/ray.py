@@ -1,6 +1,7 @@
 """`ray`: one Ray task per call, with CPU/GPU resources and Ray's retries of crashed workers.
 
-Connects to `address` (a running cluster, or "auto") or starts a local Ray instance. A job's own
+Connects to `address` (a running cluster, or "auto") within `connect_timeout_s` seconds (see
+`ray_connect`), or starts a local Ray instance. A job's own
 errors come back as failed outcomes (the coordinator retries them up to its limit); Ray's
 `max_retries` re-runs a task whose worker or node died.
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ...errors import ConfigError
-from .base import Backend, Completion
+from ...errors import ConfigError, non_negative_float
+from .base import CONNECT_TIMEOUT_S, Backend, Completion
+from .ray_connect import connect
 
 try:
     import ray
@@ -20,7 +22,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
 
 
 class RayBackend(Backend):
-    """Tasks of `num_cpus` CPUs and `num_gpus` GPUs each, retried `max_retries` times on a crash."""
+    """Tasks of `num_cpus` CPUs and `num_gpus` GPUs each, retried `max_retries` times on a crash;
+    a cluster at `address` that does not answer within `connect_timeout_s` seconds is an `EngineError`."""
 
     name = "ray"
 
@@ -31,15 +34,22 @@ class RayBackend(Backend):
         num_gpus: float = 0,
         max_retries: int = 3,
         init: dict[str, Any] | None = None,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         if num_cpus < 0 or num_gpus < 0 or max_retries < 0:
             raise ConfigError(
                 f"num_cpus, num_gpus and max_retries must be >= 0, got {num_cpus}, {num_gpus}, {max_retries}"
             )
+        if non_negative_float(connect_timeout_s, "connect_timeout_s") == 0:
+            raise ConfigError(f"connect_timeout_s must be more than 0 seconds, got {connect_timeout_s!r}")
         self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": max_retries}
         self._started = not ray.is_initialized()
         if self._started:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, **(init or {}))
+            settings = {"include_dashboard": False, "log_to_driver": False, **(init or {})}
+            if address is None:
+                ray.init(**settings)  # a local instance: nothing to reach
+            else:
+                connect(address, connect_timeout_s, **settings)
 
     def imap(self, fn: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> Iterator[Completion]:
         remote = ray.remote(**self.options)(fn)

@@ -7,10 +7,16 @@ a task requeued by SLURM itself (`scontrol requeue`, node failure) does the same
 
 Completion is read from submitit's result files; a task that left the queue without one (killed
 hard) is reported as lost after `lost_after_s`, so the coordinator can retry it.
+
+Before anything is submitted the controller must answer `scontrol ping` within `connect_timeout_s`
+(sbatch itself retries an unreachable controller for as long as it likes, and a submission cut
+off mid-way could still queue jobs): otherwise one `EngineError` line names the controller and
+what to check.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -18,8 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import ConfigError
-from .base import Backend, Completion
+from ...errors import ConfigError, EngineError, non_negative_float
+from .base import CONNECT_TIMEOUT_S, Backend, Completion
 
 try:
     import submitit
@@ -68,13 +74,18 @@ class SlurmBackend(Backend):
         poll_s: float = 1.0,
         lost_after_s: float = 60.0,
         parameters: dict[str, Any] | None = None,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
+        if non_negative_float(connect_timeout_s, "connect_timeout_s") == 0:
+            raise ConfigError(f"connect_timeout_s must be more than 0 seconds, got {connect_timeout_s!r}")
         if executor not in EXECUTORS:
             raise ConfigError(f"unknown submitit executor {executor!r}; choose one of {list(EXECUTORS)}")
         if executor == "slurm" and shutil.which("sbatch") is None:
             raise ConfigError(
                 "sbatch is not on PATH: run on a SLURM login node, or use --backend local / ray"
             )
+        if executor == "slurm":
+            ping_controller(connect_timeout_s)
         self.kind = executor
         self.poll_s, self.lost_after_s = poll_s, lost_after_s
         self.executor = submitit.AutoExecutor(folder=str(folder), cluster=executor)
@@ -130,3 +141,18 @@ class SlurmBackend(Backend):
         except (OSError, subprocess.SubprocessError):
             return None
         return set(out.split())
+
+
+def ping_controller(timeout_s: float) -> None:
+    """`scontrol ping` must say the controller is UP within `timeout_s` seconds, else `EngineError`."""
+    where = f"the SLURM controller of {os.environ.get('SLURM_CONF') or 'the default slurm.conf'}"
+    check = "check that slurmctld runs and SLURM_CONF names its slurm.conf, or give a longer --connect-timeout"
+    try:
+        answer = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"{where} did not answer `scontrol ping` within {timeout_s:g} s; {check}") from None
+    except OSError as exc:
+        raise EngineError(f"cannot run `scontrol ping` ({exc.strerror or exc}); run on a SLURM login node") from None
+    lines = (answer.stdout + answer.stderr).strip().splitlines()
+    if answer.returncode != 0 or not any(" is UP" in line for line in lines):
+        raise EngineError(f"{where} is not reachable ({lines[0] if lines else f'scontrol exit {answer.returncode}'}); {check}")
