@@ -293,6 +293,36 @@ def _report_all_shares() -> None:
 atexit.register(_report_all_shares)
 
 
+def _plain(value: Any) -> Any:
+    """`value` with NumPy scalars and arrays (also inside lists, tuples and dicts) as Python ones."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _json_safe_predictor_results() -> None:
+    """NASLib's PredictorEvaluator writes `full_ytest`/`full_testpred` as lists of NumPy scalars,
+    which `json.dump` refuses when a predictor answers float32 (XGBoost under NumPy 1.x): the run
+    then dies after scoring. Its `_log_to_json` gets the results as plain Python numbers first."""
+    evaluator = importlib.import_module("naslib.defaults.predictor_evaluator").PredictorEvaluator
+    original = evaluator._log_to_json
+    if hasattr(original, "__wrapped__"):
+        return
+
+    def _log_to_json(self: Any) -> Any:
+        self.results = [r if not isinstance(r, dict) or hasattr(r, "dump") else _plain(r) for r in self.results]
+        return original(self)
+
+    _log_to_json.__wrapped__ = original
+    evaluator._log_to_json = _log_to_json
+
+
 def register(replace_nasbench101: bool = False, measured_only: bool = False) -> dict[str, Any]:
     """Register our space, dataset API and optimizers in NASLib; returns what was registered.
     `measured_only`: every dataset API handed to NASLib holds only the measured cells and answers
@@ -349,6 +379,7 @@ def register(replace_nasbench101: bool = False, measured_only: bool = False) -> 
         _patch_everywhere("get_zc_benchmark_api", nl.dataset_api_module.get_zc_benchmark_api, get_zc_benchmark_api)
 
     _numpy2_fixes(nl)
+    _json_safe_predictor_results()
     stock = nl.nb101_graph.NasBench101SearchSpace
     if replace_nasbench101 and not hasattr(stock.query, "__wrapped__"):
         stock.query = _stock_query_accepting_our_datasets(stock.query)
