@@ -76,6 +76,10 @@ class SyntheticBenchmark:
         if epoch not in (None, 108):
             raise UnknownMetricError(f"epoch {epoch} not offered; fidelities: [108]")
 
+    def epochs_of(self, metric: str) -> tuple[int, ...]:
+        self._check(metric, None)
+        return self.fidelities
+
     def query_rows(self, rows: np.ndarray, metric: str, epoch: int | None = None) -> np.ndarray:
         self._check(metric, epoch)
         return self._values[metric][np.asarray(rows)]

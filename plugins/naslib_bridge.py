@@ -14,12 +14,19 @@ NASLib's stock optimizers (rs, re, ls, bananas, npenas, bp) and predictors run o
 `run(config)` is NASLib's bbo runner flow (Trainer, errors.json, log.log) for every optimizer and
 space here, with a per-epoch ``measured`` flag in errors.json. See docs/naslib_bridge.md.
 
+NASLib's *unchanged* runners (statistics, predictor evaluator, bbo...) see only the measured cells
+with ``register(measured_only=True)`` or ``EO_NASLIB_MEASURED_ONLY=1``: the dataset API then holds
+only measured cells (NASLib's sampling, mutation, neighbourhoods and arch iterator stay among them)
+and answers only measured values. Either way, the share of the answers given to NASLib that were
+surrogate predictions is logged once per run (at the end of `run`, else when the process exits).
+
 `register()` returns what it registered or raises `NaslibUnavailable` (an ImportError) with one
 message naming what failed to import and what to do. Our core never imports NASLib.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import inspect
 import logging
@@ -44,6 +51,7 @@ from eo_naslib.errors import ConfigError
 from eo_naslib.naslib_compat import DiscreteOptimizer, Metric, NasBench101SearchSpace
 from eo_naslib.naslib_compat import get_dataset_api as eo_get_dataset_api
 from eo_naslib.naslib_compat.dataset_api import DATASETS
+from eo_naslib.naslib_compat.answers import AnswerTally
 from eo_naslib.naslib_compat.metric import as_metric, to_metric_name
 from eo_naslib.search import OPTIMIZERS
 
@@ -63,7 +71,11 @@ SHIM_HINT = (
     "collections.Iterable/Mapping/... from collections.abc before importing it "
     "(docs/naslib_bridge.md, 'interpreter shims')"
 )
+#: environment variable read by the bridge's get_dataset_api: 1/true/yes = measured cells only
+MEASURED_ONLY_ENV = "EO_NASLIB_MEASURED_ONLY"
 logger = logging.getLogger(__name__)
+#: a child of NASLib's "naslib" logger, so the share of predictions reaches the run's log.log
+share_logger = logging.getLogger("naslib.eo_naslib_bridge")
 
 
 class NaslibUnavailable(ImportError):
@@ -252,11 +264,73 @@ def _numpy2_fixes(nl: Naslib) -> None:
         _patch_everywhere("count_parameters_in_MB", original, count_parameters_in_MB)
 
 
-def register(replace_nasbench101: bool = False) -> dict[str, Any]:
+_SETTINGS: dict[str, bool] = {"measured_only": False}
+#: the answer tallies of the dataset APIs handed to NASLib, reported once each (see `report_share`)
+_TALLIES: list[AnswerTally] = []
+
+
+def measured_only_requested() -> bool:
+    """`register(measured_only=True)` or ``EO_NASLIB_MEASURED_ONLY`` (1/true/yes; 0/false/no/empty)."""
+    value = os.environ.get(MEASURED_ONLY_ENV, "").strip().lower()
+    if value not in ("", "0", "false", "no", "1", "true", "yes"):
+        raise ConfigError(f"{MEASURED_ONLY_ENV}={value!r} is not a switch; set it to 1 (measured cells only) or 0")
+    return _SETTINGS["measured_only"] or value in ("1", "true", "yes")
+
+
+def report_share(tally: AnswerTally) -> None:
+    """Log once how many answers given to NASLib were surrogate predictions (warning if any)."""
+    if tally.reported or not tally.answers:
+        return
+    tally.reported = True
+    share_logger.log(logging.WARNING if tally.predicted else logging.INFO, tally.summary())
+
+
+def _report_all_shares() -> None:
+    for tally in _TALLIES:
+        report_share(tally)
+
+
+atexit.register(_report_all_shares)
+
+
+def _plain(value: Any) -> Any:
+    """`value` with NumPy scalars and arrays (also inside lists, tuples and dicts) as Python ones."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _json_safe_predictor_results() -> None:
+    """NASLib's PredictorEvaluator writes `full_ytest`/`full_testpred` as lists of NumPy scalars,
+    which `json.dump` refuses when a predictor answers float32 (XGBoost under NumPy 1.x): the run
+    then dies after scoring. Its `_log_to_json` gets the results as plain Python numbers first."""
+    evaluator = importlib.import_module("naslib.defaults.predictor_evaluator").PredictorEvaluator
+    original = evaluator._log_to_json
+    if hasattr(original, "__wrapped__"):
+        return
+
+    def _log_to_json(self: Any) -> Any:
+        self.results = [r if not isinstance(r, dict) or hasattr(r, "dump") else _plain(r) for r in self.results]
+        return original(self)
+
+    _log_to_json.__wrapped__ = original
+    evaluator._log_to_json = _log_to_json
+
+
+def register(replace_nasbench101: bool = False, measured_only: bool = False) -> dict[str, Any]:
     """Register our space, dataset API and optimizers in NASLib; returns what was registered.
+    `measured_only`: every dataset API handed to NASLib holds only the measured cells and answers
+    only measured values (also ``EO_NASLIB_MEASURED_ONLY=1``), for NASLib's unchanged runners.
 
     Raises `NaslibUnavailable` (one message: what failed to import and what to do)."""
     nl = import_naslib()
+    _SETTINGS["measured_only"] = bool(measured_only)
     try:
         importlib.import_module("naslib.utils.encodings")
         has_encodings = True
@@ -278,9 +352,15 @@ def register(replace_nasbench101: bool = False) -> dict[str, Any]:
 
     original_get_dataset_api = _ORIGINALS.setdefault("get_dataset_api", nl.dataset_api_module.get_dataset_api)
 
-    def get_dataset_api(search_space: Optional[str] = None, dataset: Optional[str] = None) -> Any:
+    def get_dataset_api(search_space: Optional[str] = None, dataset: Optional[str] = None,
+                        measured_only: Optional[bool] = None) -> Any:
+        """NASLib's get_dataset_api; ours for our space and datasets (`measured_only` None: as
+        registered / ``EO_NASLIB_MEASURED_ONLY``)."""
         if search_space in names and (dataset in DATASETS or search_space == SEARCH_SPACE_NAME):
-            return eo_get_dataset_api("nasbench101", dataset or "cifar10", os.environ.get("EO_NASLIB_DATA"))
+            only = measured_only_requested() if measured_only is None else measured_only
+            api = eo_get_dataset_api("nasbench101", dataset or "cifar10", os.environ.get("EO_NASLIB_DATA"), measured_only=only)
+            _TALLIES.append(api["answers"])
+            return api
         return original_get_dataset_api(search_space=search_space, dataset=dataset)
 
     current = nl.dataset_api_module.get_dataset_api
@@ -299,6 +379,7 @@ def register(replace_nasbench101: bool = False) -> dict[str, Any]:
         _patch_everywhere("get_zc_benchmark_api", nl.dataset_api_module.get_zc_benchmark_api, get_zc_benchmark_api)
 
     _numpy2_fixes(nl)
+    _json_safe_predictor_results()
     stock = nl.nb101_graph.NasBench101SearchSpace
     if replace_nasbench101 and not hasattr(stock.query, "__wrapped__"):
         stock.query = _stock_query_accepting_our_datasets(stock.query)
@@ -379,21 +460,12 @@ def make_search_space(name: str, dataset: str) -> Any:
     return space
 
 
-def restrict_to_measured(search_space: Any) -> None:
-    """`search.measured_only: true`: NASLib's optimizers draw, mutate and step only among measured
-    cells of `eo_nasbench101` (a purely tabular comparison); ours (eo_*) read the flag from the
-    space and search only the cells measured for all their objectives."""
-    if not isinstance(search_space, NasBench101SearchSpace):
-        raise ConfigError("search.measured_only needs search_space eo_nasbench101; NASLib's stock nasbench101 draws from the whole space")
-    search_space.measured_only = True
-
-
 def run(config: Any, replace_nasbench101: bool = True, quiet: bool = False) -> Any:
     """NASLib's bbo runner flow on a NASLib `CfgNode` config (from `get_config_from_args`):
     log.log, Trainer(lightweight_output=True).search(report_incumbent=False), evaluate.
     Returns the final architecture's test accuracy as NASLib's `Trainer.evaluate` does;
     `quiet` keeps NASLib's console output to warnings (log.log still gets everything)."""
-    registered = register(replace_nasbench101=replace_nasbench101)
+    registered = register(replace_nasbench101=replace_nasbench101, measured_only=_SETTINGS["measured_only"])
     utils = importlib.import_module("naslib.utils")
     trainer_module = importlib.import_module("naslib.defaults.trainer")
     before = list(logging.getLogger("naslib").handlers)
@@ -405,18 +477,25 @@ def run(config: Any, replace_nasbench101: bool = True, quiet: bool = False) -> A
             handler.setLevel(logging.WARNING)
     try:
         utils.log_args(config)
-        dataset_api = utils.get_dataset_api(config.search_space, config.dataset)
+        # search.measured_only (or register/EO_NASLIB_MEASURED_ONLY): NASLib's optimizers draw,
+        # mutate and step only among measured cells, on either space; ours (eo_*) read the flag
+        # from our space and search only the cells measured for all their objectives
+        measured_only = bool(getattr(config.search, "measured_only", False)) or measured_only_requested()
+        dataset_api = registered["get_dataset_api"](config.search_space, config.dataset, measured_only=measured_only)
         utils.set_seed(config.seed)
         search_space = make_search_space(config.search_space, config.dataset)
-        if bool(getattr(config.search, "measured_only", False)):
-            restrict_to_measured(search_space)
+        if measured_only and isinstance(search_space, NasBench101SearchSpace):
+            search_space.measured_only = True
         optimizer = make_optimizer(config.optimizer, config, registered)
         optimizer.adapt_search_space(search_space, dataset_api=dataset_api)
         trainer = trainer_module.Trainer(optimizer, config, lightweight_output=True)
         if isinstance(dataset_api, dict) and "benchmark" in dataset_api:
             record_measured(trainer, dataset_api)
         trainer.search(resume_from="", report_incumbent=False)
-        return trainer.evaluate(resume_from="", dataset_api=dataset_api)
+        result = trainer.evaluate(resume_from="", dataset_api=dataset_api)
+        if isinstance(dataset_api, dict) and "answers" in dataset_api:
+            report_share(dataset_api["answers"])
+        return result
     finally:
         for handler in added:  # a second run in this process logs once, into its own log.log
             naslib_logger.removeHandler(handler)

@@ -3,9 +3,11 @@
 Needs NASLib importable (docs/naslib_bridge.md has the recipe) and installed benchmarks
 (EO_NASLIB_DATA). Prints one table row per run: space, dataset, optimizer, predictor, status,
 evaluations, best validation accuracy, share of epochs whose reported cell was measured, seconds.
-Then the query time through the bridge against NASLib's own table lookup on the same pickle.
+Then the query time through the bridge against NASLib's own table lookup on the same pickle
+(docs/naslib_bridge.md's query table; `--timing-only` prints only that, `--repeats` runs it again).
 
     PYTHONPATH=plugins:. python scripts/check_naslib.py --epochs 100
+    PYTHONPATH=plugins:. python scripts/check_naslib.py --timing-only --repeats 2
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def run_one(space: str, dataset: str, optimizer: str, epochs: int, predictor: st
 
 
 def query_times(dataset: str = "so2sat_lcz42_micro") -> dict[str, float]:
-    """Microseconds per VAL_ACCURACY query: NASLib's stock space on NASLib's own NASBench (the
+    """CPU microseconds per VAL_ACCURACY query: NASLib's stock space on NASLib's own NASBench (the
     So2Sat pickle) vs the same stock space on the bridge's nb101_data vs our space vs the bare table."""
     nb101_api = importlib.import_module("naslib.utils.nb101_api")
     Metric = sys.modules["naslib.search_spaces.core.query_metrics"].Metric
@@ -92,9 +94,10 @@ def query_times(dataset: str = "so2sat_lcz42_micro") -> dict[str, float]:
     n = 2000
 
     def per_query(call: Any) -> float:
-        """Microseconds per call after one warm-up call (one-time index and column builds)."""
+        """CPU microseconds per call after one warm-up call (one-time index and column builds);
+        process CPU time, not wall time, so other processes on a shared machine do not count."""
         call()
-        return timeit.timeit(call, number=n) / n * 1e6
+        return timeit.Timer(call, timer=time.process_time).timeit(number=n) / n * 1e6
 
     if SO2SAT_PICKLE.exists():
         naslib_api = {"api": nb101_api, "nb101_data": nb101_api.NASBench(str(SO2SAT_PICKLE))}
@@ -114,6 +117,7 @@ def query_times(dataset: str = "so2sat_lcz42_micro") -> dict[str, float]:
     times["naslib stock space + bridge nb101_data"] = per_query(lambda: stock.query(Metric.VAL_ACCURACY, dataset, dataset_api=bridge_api))
     times["bridge EONasBench101SearchSpace.query"] = per_query(lambda: ours.query(Metric.VAL_ACCURACY, dataset, dataset_api=bridge_api))
     times["benchmark.query(cell)"] = per_query(lambda: benchmark.query(cell, "val_accuracy"))
+    times["benchmark.query(hash)"] = per_query(lambda: benchmark.query(cell.hash, "val_accuracy"))
     row = bridge_api["space"].index(cell.hash)
     rows = np.array([row])
     times["benchmark.query_rows (one row)"] = per_query(lambda: benchmark.query_rows(rows, "val_accuracy", None))
@@ -142,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--predictors", nargs="*", default=list(PREDICTORS))
     parser.add_argument("--stock", nargs="*", default=["rs", "re", "ls", "npenas"], help="optimizers on NASLib's stock nasbench101 space")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--timing-only", action="store_true", help="only the query-time table (no runs)")
+    parser.add_argument("--repeats", type=int, default=1, help="times the query-time table is measured")
     args = parser.parse_args(argv)
     try:
         naslib_bridge.register(replace_nasbench101=True)
@@ -150,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.getLogger("naslib").setLevel(logging.WARNING)
     rows = []
-    for dataset in args.datasets:
+    for dataset in [] if args.timing_only else args.datasets:
         for optimizer in args.optimizers:
             rows.append(run_one("eo_nasbench101", dataset, optimizer, args.epochs))
             print_table(rows[-1:])
@@ -163,10 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         for predictor in args.predictors:
             rows.append(run_one("eo_nasbench101", dataset, args.predictor_optimizer, args.predictor_epochs, predictor, extra=args.model_based_set))
             print_table(rows[-1:])
-    print()
-    print_table(rows)
-    if not args.no_timing:
+    if rows:
         print()
+        print_table(rows)
+    for repeat in range(0 if args.no_timing else args.repeats):
+        print(f"\nquery CPU time, run {repeat + 1} of {args.repeats} (one process, after one warm-up call each)")
         for name, us in query_times().items():
             print(f"{name:55s} {us:9.2f} us/query")
     return 0 if all(r["status"] == "ok" for r in rows) else 1

@@ -41,7 +41,7 @@ def test_metric_mapping_round_trips():
 def synthetic_api(space, monkeypatch):
     benchmark = SyntheticBenchmark(space)
     api = {"benchmark": benchmark, "space": space, "dataset": "cifar10", "macro": False}
-    monkeypatch.setitem(dataset_api_module._REGISTRY, ("nasbench101", "cifar10"), lambda dataset, data_dir: api)
+    monkeypatch.setitem(dataset_api_module._REGISTRY, ("nasbench101", "cifar10"), lambda dataset, data_dir, measured_only: api)
     return api
 
 

@@ -157,7 +157,7 @@ def test_pls_starts_from_the_predicted_front(small_space):
 @pytest.fixture()
 def synthetic_api(space, monkeypatch):
     api = {"benchmark": SyntheticBenchmark(space), "space": space, "dataset": "cifar10", "macro": False}
-    monkeypatch.setitem(dataset_api_module._REGISTRY, ("nasbench101", "cifar10"), lambda dataset, data_dir: api)
+    monkeypatch.setitem(dataset_api_module._REGISTRY, ("nasbench101", "cifar10"), lambda dataset, data_dir, measured_only: api)
     return api
 
 

@@ -27,6 +27,9 @@ class Benchmark(Protocol):
     fidelities: tuple[int, ...]
     default_epoch: int
 
+    def epochs_of(self, metric: str) -> tuple[int, ...]:
+        """The fidelities at which `metric` is held (all of them for an epoch-independent metric)."""
+
     def query(self, cell: CellOrHash, metric: str, epoch: int | None = None) -> float: ...
 
     def query_many(

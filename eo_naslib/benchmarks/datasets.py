@@ -41,15 +41,18 @@ def dataset_spec(dataset: str) -> DatasetSpec:
         raise ConfigError(f"dataset {dataset!r} is unknown; allowed: {sorted(DATASETS)}") from None
 
 
-@lru_cache(maxsize=4)
-def _open(benchmark: str, data_dir: str | None) -> Benchmark:
-    return load_benchmark(benchmark, data_dir)
+@lru_cache(maxsize=8)
+def _open(benchmark: str, data_dir: str | None, surrogate: bool = True) -> Benchmark:
+    return load_benchmark(benchmark, data_dir, surrogate=surrogate)
 
 
-def open_dataset(dataset: str, data_dir: str | os.PathLike | None = None) -> tuple[Benchmark, CellTable]:
-    """The benchmark behind a dataset name (opened once per process and data dir) and the space."""
+def open_dataset(
+    dataset: str, data_dir: str | os.PathLike | None = None, surrogate: bool = True
+) -> tuple[Benchmark, CellTable]:
+    """The benchmark behind a dataset name (opened once per process, data dir and mode) and the
+    space; tabular-only (measured values only) with `surrogate=False`."""
     spec = dataset_spec(dataset)
-    return _open(spec.benchmark, None if data_dir is None else str(data_dir)), all_cells()
+    return _open(spec.benchmark, None if data_dir is None else str(data_dir), surrogate), all_cells()
 
 
 def open_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> Benchmark:

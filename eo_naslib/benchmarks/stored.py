@@ -65,6 +65,13 @@ class StoredBenchmark:
             )
         return column_key(metric, epoch)
 
+    def epochs_of(self, metric: str) -> tuple[int, ...]:
+        """The fidelities at which `metric` is held (all of them for an epoch-independent metric);
+        e.g. CIFAR-10's `train_time_s` is held at 108 only, its accuracies at 4/12/36/108."""
+        self._key(metric, None)  # raises for an unknown metric
+        epochs = self.store.metrics[metric].epochs
+        return self.fidelities if epochs is None else tuple(int(e) for e in epochs)
+
     def _epoch(self, epoch: int | None) -> int:
         """`epoch` (None = default) checked: an integer among the fidelities."""
         if epoch is None:

@@ -21,6 +21,24 @@ def report_unavailable(benchmark: str, metric: str) -> None:
         logger.warning("benchmark %r has no %s; answered NaN (listed once)", benchmark, metric)
 
 
+def held_epoch(benchmark: Any, metric: str, epoch: int | None) -> int | None:
+    """The epoch to read `metric` at when `epoch` is asked (None: the default epoch): `epoch`
+    where the benchmark holds the metric, else the last epoch it is held at (logged once per
+    benchmark and metric). CIFAR-10's train time is held at 108 only, so it is answered at
+    108 whatever the epoch, as NASLib's stock NB101 query answers every metric at 108.
+    An epoch outside the benchmark's fidelities is passed on for the benchmark to refuse."""
+    if epoch is None or epoch not in benchmark.fidelities:
+        return epoch
+    held = benchmark.epochs_of(metric)
+    if epoch in held:
+        return epoch
+    if (benchmark.name, f"{metric}@") not in _REPORTED:
+        _REPORTED.add((benchmark.name, f"{metric}@"))
+        logger.warning("benchmark %r holds %s at epochs %s only; other epochs are answered at %s (listed once)",
+                       benchmark.name, metric, list(held), max(held))
+    return max(held)
+
+
 class Metric(Enum):
     """Members 1-16 are NASLib's `search_spaces.core.query_metrics.Metric`; 17+ are ours."""
 

@@ -7,10 +7,15 @@ here over any of our benchmarks, so NASLib's own NB101 code runs on So2Sat as on
 TensorFlow or the nasbench package. Differences from NASLib's NASBench (docs/naslib_bridge.md):
 - values are the benchmark's (the mean over training repeats; surrogate predictions for cells the
   benchmark did not measure), so `query` is deterministic and there is one repeat, not three;
-- `query` defaults to the benchmark's default fidelity (108 on both benchmarks shipped);
+- `query` defaults to the benchmark's default fidelity (108 on both benchmarks shipped); a metric
+  the benchmark holds at fewer epochs is answered at the last epoch it is held (CIFAR-10's train
+  time at 108 whatever the epoch, as NASLib's stock query reads 108 for every epoch; logged once);
 - a metric the benchmark lacks is NaN (listed once in the log), never a KeyError;
 - `hash_iterator` yields every cell of the space (what `query` answers), not a file's keys;
-- loading does not reseed Python's global `random` (NASLib's NASBench calls `random.seed(None)`).
+- loading does not reseed Python's global `random` (NASLib's NASBench calls `random.seed(None)`);
+- `measured_only`: only the measured cells exist (`is_valid`, `hash_iterator`, `query`), so
+  NASLib's sampling, mutation and neighbourhoods stay among them;
+- every answer is counted in `answers` (an `AnswerTally`: how many were surrogate predictions).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import numpy as np
 
 from ..errors import InvalidCellError
 from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, prune
-from .metric import report_unavailable
+from .answers import AnswerTally
+from .metric import held_epoch, report_unavailable
 
 #: NB101 result keys and our metric names (the accuracy flavour is the dataset's)
 RESULT_KEYS = {
@@ -95,10 +101,14 @@ def _pruned(matrix: np.ndarray, ops: list[str]) -> tuple[Any, Any, Any]:
 class NASBench:
     """NASLib's `NASBench` interface over one of our benchmarks (one dataset, one accuracy flavour)."""
 
-    def __init__(self, benchmark: Any, space: CellTable, macro: bool = False) -> None:
+    def __init__(self, benchmark: Any, space: CellTable, macro: bool = False, measured_only: bool = False,
+                 answers: AnswerTally | None = None) -> None:
         self.benchmark = benchmark
         self.space = space
         self.macro = macro
+        self.measured_only = measured_only
+        self.answers = answers if answers is not None else AnswerTally(benchmark, benchmark.name)
+        self._measured = frozenset(benchmark.measured_hashes().tolist()) if measured_only else frozenset()
         self.config = {
             "module_vertices": MAX_VERTICES,
             "max_edges": MAX_EDGES,
@@ -110,23 +120,38 @@ class NASBench:
 
     # ------------------------------------------------------------------ specs
     def is_valid(self, model_spec: ModelSpec) -> bool:
-        return model_spec.cell is not None
+        """A cell of NB101 (with `measured_only`: a measured one)."""
+        cell = model_spec.cell
+        return cell is not None and (not self.measured_only or cell.hash in self._measured)
 
     def _hash_spec(self, model_spec: ModelSpec) -> str:
         return model_spec.hash_spec()
 
     def hash_iterator(self) -> Iterator[str]:
+        """Every cell's hash (with `measured_only`: the measured cells', sorted)."""
+        if self.measured_only:
+            return iter(sorted(self._measured))
         return iter(self.space.hashes.tolist())
+
+    def _check_measured(self, cell: Cell) -> None:
+        if self.measured_only and cell.hash not in self._measured:
+            raise OutOfDomainError(f"cell {cell.hash} was not measured by benchmark {self.benchmark.name!r} "
+                                   "(measured_only: only its measured cells exist)")
 
     # ------------------------------------------------------------------ values
     def _value(self, cell: Cell, key: str, epochs: int) -> float:
         name = RESULT_KEYS[key]
         if self.macro:
             name = MACRO.get(name, name)
-        if name not in self.benchmark.metrics:
+        if name not in self.benchmark.metrics or (self.measured_only and not self.benchmark.is_measured(cell, name)):
             report_unavailable(self.benchmark.name, name)
             return math.nan
-        return float(self.benchmark.query_rows(self._rows(cell), name, epochs)[0])
+        return float(self.benchmark.query_rows(self._rows(cell), name, held_epoch(self.benchmark, name, epochs))[0])
+
+    def _record(self, cell: Cell, keys: Any) -> None:
+        """Count one answer holding the values of NB101 result `keys` (see `AnswerTally`)."""
+        names = (MACRO.get(RESULT_KEYS[k], RESULT_KEYS[k]) if self.macro else RESULT_KEYS[k] for k in keys)
+        self.answers.record(cell, [n for n in names if n in self.benchmark.metrics])
 
     def _rows(self, cell: Cell) -> np.ndarray:
         return np.array([self.space.index(cell.hash)])
@@ -141,8 +166,11 @@ class NASBench:
         """NB101's result dict for a spec at `epochs` (accuracies as fractions, time in s)."""
         if model_spec.cell is None:
             raise OutOfDomainError("the spec is not valid (no input-to-output path, or over 7 vertices / 9 edges)")
+        self._check_measured(model_spec.cell)
         self.last_cell = model_spec.cell
-        return self._result(model_spec.cell, self._epochs(epochs), stop_halfway)
+        result = self._result(model_spec.cell, self._epochs(epochs), stop_halfway)
+        self._record(model_spec.cell, [k for k in RESULT_KEYS if k in result])
+        return result
 
     def _result(self, cell: Cell, epochs: int, stop_halfway: bool) -> dict[str, Any]:
         result: dict[str, Any] = {"module_adjacency": cell.matrix.copy(), "module_operations": list(cell.ops)}
@@ -156,6 +184,8 @@ class NASBench:
     def get_metrics_from_hash(self, module_hash: str) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
         """(fixed, computed) as NB101 stores them; one repeat per epoch count (the mean)."""
         cell = self.space.cell(self.space.index(module_hash))
+        self._check_measured(cell)
+        self._record(cell, RESULT_KEYS)
         fixed = {
             "module_adjacency": cell.matrix.copy(),
             "module_operations": list(cell.ops),

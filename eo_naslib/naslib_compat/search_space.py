@@ -10,7 +10,11 @@ Deliberate differences from NASLib (docs/naslib_bridge.md lists them all):
   where NASLib raises KeyError; accuracies are in percent as NASLib's optimizers expect;
   PARAMETERS is the plain count (NASLib multiplies it by 100 by mistake);
 - `full_lc` is the per-epoch step curve (length = last fidelity; epoch e holds the value at the
-  first fidelity >= e) where NASLib repeats 4/12/36/108 as 4/8/20/56 values (88 long).
+  first fidelity >= e) where NASLib repeats 4/12/36/108 as 4/8/20/56 values (88 long); a metric
+  held at fewer epochs (CIFAR-10's train time: 108) is answered at the last epoch it is held.
+A dataset API opened with `measured_only` restricts sampling, mutation, neighbours and the arch
+iterator to measured cells, as the `measured_only` attribute does; every answer is counted in the
+API's `answers` tally (how many were surrogate predictions).
 `get_spec()` and `encode()` are NASLib's: the 7-vertex padded spec and NASLib's encodings.
 """
 
@@ -26,7 +30,7 @@ from ..errors import ConfigError, EONASLibError
 from ..space import Cell, CellTable, all_cells, mutate, neighbours, random_cell
 from .dataset_api import DATASETS
 from .encodings import encode, naslib_spec
-from .metric import ACCURACIES, Metric, as_metric, report_unavailable, to_metric_name
+from .metric import ACCURACIES, Metric, as_metric, held_epoch, report_unavailable, to_metric_name
 
 #: NASLib's op order for the 56-tuple hash/spec form.
 NASLIB_TUPLE_OPS = ("input", "output", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu")
@@ -121,10 +125,14 @@ class NasBench101SearchSpace:
         return self.spec
 
     # ------------------------------------------------------------------ moves
+    def _measured_only(self, dataset_api: dict[str, Any] | None) -> bool:
+        """This space's flag, or a dataset API opened with `measured_only`."""
+        return self.measured_only or bool((dataset_api or {}).get("measured_only"))
+
     def sample_random_architecture(self, dataset_api: dict[str, Any] | None = None, load_labeled: bool = False) -> None:
         if load_labeled:
             raise EONASLibError("load_labeled is not supported for nasbench101; sample without it")
-        if self.measured_only:
+        if self._measured_only(dataset_api):
             hashes = _measured(dataset_api)
             self.set_spec(str(hashes[np.random.randint(len(hashes))]), dataset_api)
         else:
@@ -132,9 +140,10 @@ class NasBench101SearchSpace:
 
     def mutate(self, parent: NasBench101SearchSpace, dataset_api: dict[str, Any] | None = None, edits: int = 1) -> None:
         """NB101 mutation; with `measured_only`, redrawn until the child is a measured cell."""
+        restricted = self._measured_only(dataset_api)
         for _ in range(MEASURED_TRIES):
             self.spec = mutate(parent._cell(), _global_rng())
-            if not self.measured_only or self.spec.hash in _measured_set(dataset_api):
+            if not restricted or self.spec.hash in _measured_set(dataset_api):
                 return
         self.sample_random_architecture(dataset_api)
 
@@ -146,7 +155,7 @@ class NasBench101SearchSpace:
         """Every valid one-edit neighbour (NASLib's moves; with `measured_only` the measured ones),
         shuffled with numpy's global RNG."""
         cells = neighbours(self._cell(), "edit")
-        if self.measured_only:
+        if self._measured_only(dataset_api):
             measured = _measured_set(dataset_api)
             cells = [c for c in cells if c.hash in measured]
         found = []
@@ -158,6 +167,9 @@ class NasBench101SearchSpace:
         return [found[i] for i in order]
 
     def get_arch_iterator(self, dataset_api: dict[str, Any] | None = None) -> Iterator[str]:
+        """Every cell's hash (measured-only: the measured cells', sorted)."""
+        if self._measured_only(dataset_api):
+            return iter(_measured(dataset_api).tolist())
         table: CellTable = (dataset_api or {}).get("space") or all_cells()
         return iter(table.hashes.tolist())
 
@@ -189,16 +201,21 @@ class NasBench101SearchSpace:
         metric = as_metric(metric)
         cell = self._cell()
         fidelity = None if epoch in (-1, None) or full_lc else int(epoch)
+        answers = dataset_api.get("answers")
         if metric in (Metric.RAW, Metric.ALL):
+            if answers is not None:
+                answers.record(cell, benchmark.metrics)
             return benchmark.query_all(cell, epoch=fidelity).to_dict()
         name = to_metric_name(metric, macro=DATASETS[dataset].macro, strict=False)
         if name is None or name not in benchmark.metrics:
             report_unavailable(benchmark.name, metric.name if name is None else name)
             return [math.nan] * (1 if epoch in (-1, None) else int(epoch)) if full_lc else math.nan
         scale = 100.0 if metric in ACCURACIES else 1.0
+        if answers is not None:
+            answers.record(cell, [name])
         if not full_lc:
-            return scale * benchmark.query(cell, name, epoch=fidelity)
-        values = {e: scale * benchmark.query(cell, name, epoch=e) for e in benchmark.fidelities}
+            return scale * benchmark.query(cell, name, epoch=held_epoch(benchmark, name, fidelity))
+        values = {e: scale * benchmark.query(cell, name, epoch=held_epoch(benchmark, name, e)) for e in benchmark.fidelities}
         curve = [values[min(f for f in benchmark.fidelities if f >= e)] for e in range(1, max(benchmark.fidelities) + 1)]
         return curve if epoch in (-1, None) else curve[: int(epoch)]
 

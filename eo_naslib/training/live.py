@@ -98,6 +98,11 @@ class LiveBenchmark:
             )
         return epoch
 
+    def epochs_of(self, metric: str) -> tuple[int, ...]:
+        """Every fidelity: curves are evaluated at each, hardware metrics are epoch-independent."""
+        self._check(metric, None)
+        return self.fidelities
+
     def _value(self, record: dict[str, Any], metric: str, epoch: int) -> float:
         if metric in HARDWARE_METRICS:
             return float(record["metrics"][metric])
