@@ -9,7 +9,7 @@ from ..paths import data_dir as default_data_dir
 from .base import Benchmark
 from .install import build_bundled
 from .metrics import METRICS, MetricInfo, metric_info
-from .results import CellMetrics
+from .results import CellMetrics, Estimate
 from .store import BenchmarkStore, installed, store_path
 from .stored import StoredBenchmark
 
@@ -47,6 +47,7 @@ __all__ = [
     "Benchmark",
     "BenchmarkStore",
     "CellMetrics",
+    "Estimate",
     "MetricInfo",
     "StoredBenchmark",
     "load_benchmark",

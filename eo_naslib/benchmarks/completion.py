@@ -4,6 +4,8 @@ Hyperparameters come from `benchmarks_data/surrogates.json` (tuned once by cross
 shipped with the data) when the column's measured values are the ones they were tuned on, else
 from `tune_regressor`'s cross-validation (always with `tune=True`). Predictions are clipped to the
 measured range in their stored dtype (float32), so no predicted value leaves that range.
+Each prediction also gets a calibrated standard deviation (`uncertainty.calibrate`, on the same
+seeded CV folds), stored beside it as `predicted_std`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ..io import read_json
 from ..space import CellTable, all_cells
 from .sources import SURROGATES_FILE, bundled_dir
 from .store import BenchmarkStore
-from .surrogate import FEATURE_ENCODING, CVScores, cell_features, fit_regressor, tune_regressor
+from .surrogate import FEATURE_ENCODING, CVScores, cell_features, fit_regressor, out_of_fold, tune_regressor
+from .uncertainty import calibrate
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,8 @@ def complete_with_surrogates(
     tune: bool = False,
     n_jobs: int | None = None,
 ) -> BenchmarkStore:
-    """Fill `store.predicted` (all 423,624 cells) and `store.surrogate` (parameters, CV scores, origin).
+    """Fill `store.predicted` and `store.predicted_std` (all 423,624 cells) and `store.surrogate`
+    (parameters, CV scores, origin, calibration).
 
     Each column's target is the mean over its measured repeats. `tune=True` re-runs the
     cross-validation even where shipped hyperparameters apply. `progress=None` shows the bar
@@ -85,10 +89,13 @@ def complete_with_surrogates(
         else:
             model, params, scores = tune_regressor(measured[known], target, seed=seed, n_folds=n_folds)
             origin = "tuned at import"
+        uncertainty = calibrate(measured[known], target, *out_of_fold(measured[known], target, params, seed, n_folds), seed=seed)
         # fits stay single-threaded (fast for these sizes, no oversubscription); prediction of every cell uses all cores
         model.set_params(n_jobs=n_jobs)
         # a regressor may extrapolate past anything measured: keep predictions in the measured range
         store.predicted[key] = clip_in_dtype(model.predict(features), float(target.min()), float(target.max()))
+        uncertainty.scale_model.set_params(n_jobs=n_jobs)
+        store.predicted_std[key] = uncertainty.std(features).astype(PREDICTION_DTYPE)
         store.surrogate[key] = {
             "model": "xgboost.XGBRegressor",
             "encoding": FEATURE_ENCODING + " + op counts + edge count",
@@ -98,6 +105,7 @@ def complete_with_surrogates(
             "cv": scores.as_dict(),
             "hyperparameters": origin,
             "target_sha256": fingerprint,
+            "uncertainty": uncertainty.record(),
         }
     return store
 

@@ -2,7 +2,8 @@
 
 `<name>.store.npz` (numpy, loaded with `allow_pickle=False`) holds the measured cells' hashes, one
 (n_cells, n_repeats) float array per metric and epoch (NaN = not measured), the surrogate's
-predictions for all 423,624 cells, and the manifest (a UTF-8 JSON member): metric schema (units,
+predictions for all 423,624 cells with their calibrated standard deviations (`std/<column>`; absent
+in stores built before them), and the manifest (a UTF-8 JSON member): metric schema (units,
 epochs, repeats), provenance (sources with sha256), surrogate quality, recorded walks, a build id
 and the sha256 of every array, checked at load time so a corrupt store is reported, not used.
 
@@ -84,7 +85,8 @@ class BenchmarkStore:
     provenance: dict[str, Any] = field(default_factory=dict)
     walks: list[list[str]] = field(default_factory=list)
     predicted: dict[str, np.ndarray] = field(default_factory=dict)  # column_key -> (423,624,) float32
-    surrogate: dict[str, Any] = field(default_factory=dict)  # column_key -> {params, cv scores}
+    predicted_std: dict[str, np.ndarray] = field(default_factory=dict)  # column_key -> (423,624,) float32
+    surrogate: dict[str, Any] = field(default_factory=dict)  # column_key -> {params, cv scores, uncertainty}
     build_id: str = ""  # set when read back: tells one write of a store from another
 
     def __post_init__(self) -> None:
@@ -124,6 +126,7 @@ class BenchmarkStore:
         arrays = {"hashes": self.hashes.astype("U32")}
         arrays.update({f"measured/{k}": v for k, v in self.columns.items()})
         arrays.update({f"predicted/{k}": v for k, v in self.predicted.items()})
+        arrays.update({f"std/{k}": v for k, v in self.predicted_std.items()})
         manifest = {**self.manifest(), "build_id": uuid.uuid4().hex, "arrays_sha256": arrays_sha256(arrays)}
         encoded = np.frombuffer(json.dumps(manifest, indent=1).encode("utf-8"), dtype=np.uint8)
         buffer = BytesIO()
@@ -172,6 +175,7 @@ class BenchmarkStore:
                 provenance=manifest["provenance"],
                 walks=manifest["walks"],
                 predicted={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("predicted/")},
+                predicted_std={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("std/")},
                 surrogate=manifest["surrogate"],
                 build_id=manifest.get("build_id", ""),
             )

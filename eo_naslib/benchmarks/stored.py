@@ -2,7 +2,9 @@
 
 Every metric column is held as one array over all 423,624 rows of `all_cells()`: the mean of the
 measured repeats where a cell was measured, the surrogate's prediction elsewhere (NaN when the
-benchmark is opened tabular-only). A query is then a dict lookup plus an array read.
+benchmark is opened tabular-only). A query is then a dict lookup plus an array read. The
+standard deviations are held the same way (0 where measured, the surrogate's calibrated std
+elsewhere), so `with_std=True` costs one more array read.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from ..errors import UnknownArchitectureError, UnknownMetricError
+from ..errors import DataFileError, UnknownArchitectureError, UnknownMetricError
 from ..space import Cell, CellTable, all_cells
 from .metrics import METRICS
-from .results import CellMetrics
+from .results import CellMetrics, Estimate
 from .store import BenchmarkStore, column_key
+from .uncertainty import LEVELS
 
 CellOrHash = Union[Cell, str]  # typing.Union: a runtime alias, `|` on classes needs Python >= 3.10
 
@@ -31,7 +34,8 @@ class StoredBenchmark:
 
     `query(cell, metric, epoch=None, repeat=None)`: `epoch=None` is `default_epoch`;
     `repeat=None` is the mean of the measured repeats, `repeat=k` the k-th run only.
-    With `surrogate=False` an unmeasured cell raises `UnknownArchitectureError`.
+    With `surrogate=False` an unmeasured cell raises `UnknownArchitectureError`. `with_std=True`
+    adds the calibrated standard deviation (0 for measured values) and the 80% / 95% intervals.
     """
 
     def __init__(self, store: BenchmarkStore, surrogate: bool = True, space: CellTable | None = None) -> None:
@@ -45,6 +49,7 @@ class StoredBenchmark:
         self._measured_rows = self.space.indices(store.hashes)
         self._row_of_hash: dict[str, int] | None = None
         self._resolved: dict[tuple[str, int | None, int | None], tuple[np.ndarray, np.ndarray]] = {}
+        self._resolved_std: dict[tuple[str, int | None, int | None], np.ndarray] = {}
 
     # ------------------------------------------------------------------ columns
     def _key(self, metric: str, epoch: int | None) -> str:
@@ -118,6 +123,38 @@ class StoredBenchmark:
         self._resolved[(metric, epoch, repeat)] = (values, mask)
         return values, mask
 
+    def _std_column(self, metric: str, epoch: int | None, repeat: int | None = None) -> np.ndarray:
+        """Standard deviations over all rows (0 where measured, NaN where unknown); cached."""
+        cached = self._resolved_std.get((metric, epoch, repeat))
+        if cached is not None:
+            return cached
+        mask = self._column(metric, epoch, repeat)[1]
+        key = self._key(metric, epoch)
+        std = np.full(len(self.space), np.nan)
+        if self.surrogate and key in self.store.predicted:
+            if key not in self.store.predicted_std:
+                raise DataFileError(
+                    f"benchmark {self.name!r} was built without surrogate uncertainty (a store from an older eo-naslib); "
+                    f"rebuild it: `eo-naslib data import PATH` (or delete its store so it is built again on first use)"
+                )
+            std[:] = self.store.predicted_std[key]
+        std[mask] = 0.0
+        std.flags.writeable = False
+        self._resolved_std[(metric, epoch, repeat)] = std
+        return std
+
+    def interval_multiplier(self, metric: str, epoch: int | None = None, level: float = 0.8) -> float:
+        """Half-width of the `level` interval (0.8 or 0.95) of `metric`'s predictions, in standard deviations."""
+        if level not in LEVELS:
+            raise UnknownMetricError(f"interval level {level!r} is not offered; use one of {list(LEVELS)}")
+        record = self.store.surrogate.get(self._key(metric, epoch), {}).get("uncertainty")
+        if record is None:
+            raise DataFileError(
+                f"benchmark {self.name!r} has no calibrated intervals for {metric!r}; rebuild it with surrogates "
+                "(`eo-naslib data import PATH`)"
+            )
+        return float(record["interval_std_multiplier"][str(level)])
+
     # ------------------------------------------------------------------ rows
     @property
     def _rows_by_hash(self) -> dict[str, int]:
@@ -164,8 +201,12 @@ class StoredBenchmark:
         )
 
     # ------------------------------------------------------------------ protocol
-    def query(self, cell: CellOrHash, metric: str, epoch: int | None = None, repeat: int | None = None) -> float:
-        """One metric of one cell (by `Cell` or NB101 hash)."""
+    def query(
+        self, cell: CellOrHash, metric: str, epoch: int | None = None, repeat: int | None = None, with_std: bool = False
+    ) -> float | Estimate:
+        """One metric of one cell (by `Cell` or NB101 hash); an `Estimate` with `with_std=True`."""
+        if with_std:
+            return self._estimate(self._row(cell), metric, epoch, repeat)
         plain = type(metric) is str and (epoch is None or type(epoch) is int) and (repeat is None or type(repeat) is int)
         values = ((self._resolved.get((metric, epoch, repeat)) if plain else None) or self._column(metric, epoch, repeat))[0]
         row = self._row(cell)
@@ -174,11 +215,27 @@ class StoredBenchmark:
             raise self._unknown(np.array([row]), metric)
         return float(value)
 
-    def query_rows(self, rows: np.ndarray, metric: str, epoch: int | None = None, repeat: int | None = None) -> np.ndarray:
-        """Values for rows of `all_cells()`; raises if one is unknown (tabular-only)."""
-        values = self._column(metric, epoch, repeat)[0][self.space.checked_rows(rows)]
+    def _estimate(self, row: int, metric: str, epoch: int | None, repeat: int | None) -> Estimate:
+        value = self.query_rows(np.array([row]), metric, epoch, repeat)[0]
+        std = float(self._std_column(metric, epoch, repeat)[row])
+        if std == 0.0:
+            intervals = {level: (float(value), float(value)) for level in LEVELS}
+        else:
+            half = {level: self.interval_multiplier(metric, epoch, level) * std for level in LEVELS}
+            intervals = {level: (float(value - h), float(value + h)) for level, h in half.items()}
+        return Estimate(float(value), std, bool(self._column(metric, epoch, repeat)[1][row]), intervals)
+
+    def query_rows(
+        self, rows: np.ndarray, metric: str, epoch: int | None = None, repeat: int | None = None, with_std: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Values for rows of `all_cells()` (and their standard deviations with `with_std=True`);
+        raises if one is unknown (tabular-only)."""
+        rows = self.space.checked_rows(rows)
+        values = self._column(metric, epoch, repeat)[0][rows]
         if not self.surrogate and np.isnan(values).any():
             raise self._unknown(np.atleast_1d(rows)[np.isnan(np.atleast_1d(values))], metric)
+        if with_std:
+            return values, self._std_column(metric, epoch, repeat)[rows]
         return values
 
     def query_many(
@@ -187,12 +244,25 @@ class StoredBenchmark:
         metrics: str | Sequence[str],
         epoch: int | None = None,
         repeat: int | None = None,
-    ) -> np.ndarray:
-        """(n,) for one metric, (n, m) for a list of m metrics; `cells` may also be row indices."""
+        with_std: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """(n,) for one metric, (n, m) for a list of m metrics; `cells` may also be row indices.
+        With `with_std=True`: (values, standard deviations) of that shape, std 0 where measured."""
         rows = self._rows(cells)
         if isinstance(metrics, str):
-            return self.query_rows(rows, metrics, epoch, repeat)
-        return np.stack([self.query_rows(rows, m, epoch, repeat) for m in metrics], axis=1)
+            return self.query_rows(rows, metrics, epoch, repeat, with_std)
+        if not with_std:
+            return np.stack([self.query_rows(rows, m, epoch, repeat) for m in metrics], axis=1)
+        pairs = [self.query_rows(rows, m, epoch, repeat, True) for m in metrics]
+        return np.stack([p[0] for p in pairs], axis=1), np.stack([p[1] for p in pairs], axis=1)
+
+    def intervals(
+        self, cells: Iterable[CellOrHash] | np.ndarray, metric: str, level: float = 0.8, epoch: int | None = None
+    ) -> np.ndarray:
+        """(n, 2) low and high ends of the `level` intervals (a point where measured)."""
+        values, std = self.query_many(cells, metric, epoch, with_std=True)
+        half = std * self.interval_multiplier(metric, epoch, level) if np.any(std > 0) else std
+        return np.stack([values - half, values + half], axis=1)
 
     def values(self, metric: str, epoch: int | None = None, repeat: int | None = None) -> np.ndarray:
         """Read-only (423,624,) values over all rows; NaN where unknown (tabular-only)."""
@@ -203,10 +273,11 @@ class StoredBenchmark:
         return self._column(metric, epoch)[1]
 
     def query_all(self, cell: CellOrHash, epoch: int | None = None) -> CellMetrics:
-        """Every metric of one cell at `epoch` with its measured flag (False = predicted) and unit."""
+        """Every metric of one cell at `epoch` with its measured flag (False = predicted), unit,
+        standard deviation and 80% / 95% intervals (where the store has them)."""
         row = self._row(cell)
         epoch = self._epoch(epoch)
-        values, measured = {}, {}
+        values, measured, std, intervals = {}, {}, {}, {}
         for metric in self.metrics:
             record = self.store.metrics[metric]
             if record.epochs is not None and epoch not in record.epochs:
@@ -214,10 +285,13 @@ class StoredBenchmark:
             column, mask = self._column(metric, epoch)
             if column[row] == column[row]:
                 values[metric], measured[metric] = float(column[row]), bool(mask[row])
+                if measured[metric] or self.store.predicted_std:
+                    estimate = self._estimate(row, metric, epoch, None)
+                    std[metric], intervals[metric] = estimate.std, estimate.intervals
         if not measured:
             raise self._unknown(np.array([row]), "any metric")
         units = {m: METRICS[m].unit if m in METRICS else "" for m in values}
-        return CellMetrics(str(self.space.hashes[row]), epoch, values, measured, units)
+        return CellMetrics(str(self.space.hashes[row]), epoch, values, measured, units, std, intervals)
 
     def measured_hashes(self) -> np.ndarray:
         """Hashes of every cell with at least one measured value, sorted."""

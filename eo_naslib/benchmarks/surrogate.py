@@ -82,11 +82,18 @@ class CVScores:
         return {k: getattr(self, k) for k in ("rmse", "spearman", "kendall", "n_train", "n_folds")}
 
 
-def cross_validate(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: int = 0, n_folds: int = 3) -> CVScores:
-    """Out-of-fold predictions of every sample, scored as RMSE, Spearman rho and Kendall tau."""
-    predicted = np.empty_like(y, dtype=float)
-    for train, test in KFold(n_folds, shuffle=True, random_state=seed).split(X):
+def out_of_fold(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: int = 0, n_folds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """(out-of-fold prediction of every sample, its fold number) over seeded shuffled K folds."""
+    predicted = np.empty(len(y), dtype=float)
+    fold = np.empty(len(y), dtype=np.int64)
+    for k, (train, test) in enumerate(KFold(n_folds, shuffle=True, random_state=seed).split(X)):
         predicted[test] = fit_regressor(X[train], y[train], seed, **params).predict(X[test])
+        fold[test] = k
+    return predicted, fold
+
+
+def scores_of(predicted: np.ndarray, y: np.ndarray, n_folds: int) -> CVScores:
+    """RMSE, Spearman rho and Kendall tau of out-of-fold predictions."""
     return CVScores(
         rmse=float(np.sqrt(np.mean((predicted - y) ** 2))),
         spearman=float(stats.spearmanr(predicted, y).statistic),
@@ -94,6 +101,11 @@ def cross_validate(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: i
         n_train=len(y),
         n_folds=n_folds,
     )
+
+
+def cross_validate(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: int = 0, n_folds: int = 3) -> CVScores:
+    """Out-of-fold predictions of every sample, scored as RMSE, Spearman rho and Kendall tau."""
+    return scores_of(out_of_fold(X, y, params, seed, n_folds)[0], y, n_folds)
 
 
 def tune_regressor(
