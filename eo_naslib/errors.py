@@ -61,6 +61,16 @@ def non_negative_float(value: object, name: str) -> float:
     return number
 
 
+def at_most(value: int, bound: int, name: str, why: str, fix: str = "") -> int:
+    """`value` if it is at most `bound`, else a `ConfigError` naming the value, the bound, `why`
+    and `fix` (default: lower `name`).
+
+    Checked before work starts, so a size that cannot fit (memory, disk, numpy's int64) is one line."""
+    if value > bound:
+        raise ConfigError(f"{name} = {value:,} is more than {bound:,}, the limit ({why}); {fix or 'lower ' + name}")
+    return value
+
+
 def _whole_number(value: object, name: str, minimum: int, wanted: str) -> int:
     if isinstance(value, bool) or not hasattr(value, "__index__"):  # ints and numpy ints only
         raise ConfigError(f"{name} must be {wanted}, got {value!r}")

@@ -1,10 +1,15 @@
-"""The one way eo_naslib writes files, plus JSON conversion and safe YAML loading.
+"""The one way eo_naslib writes files, plus JSON conversion and safe JSON/YAML reading.
 
 Writers put bytes in a unique temporary file beside the target, flush and fsync it, and rename it
 over the target (atomic on POSIX): a reader sees the old file or the new one, never a mix, and a
 killed writer leaves at most a `.tmp-*` file that nothing reads. `append_bytes` is the one
 exception, for append-only journals: it appends and fsyncs, and cuts a failed append back off.
 `lock(path)` serialises writers of one directory across processes.
+
+Readers (`read_json`, `parse_json`, `load_yaml`) refuse in one line what would otherwise end in a
+traceback or a silent surprise: documents nested deeper than `MAX_DEPTH`, huge integers (a
+5,000-digit number would hit Python's 4,300-digit limit: configs hold int64, JSON files 128 bits),
+duplicate keys (YAML and JSON keep the last silently), and YAML aliases.
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ TMP_PREFIX = ".tmp-"
 PROBE_PREFIX = TMP_PREFIX + "probe."
 #: the largest YAML document `load_yaml` accepts
 MAX_YAML_BYTES = 1 << 20
+#: the deepest nesting of lists/mappings a JSON or YAML reader accepts (the package's own files use < 10)
+MAX_DEPTH = 100
+#: integers a YAML config may hold: the int64 range, the most numpy arrays and torch tensors hold
+MAX_INT = int(np.iinfo(np.int64).max)
+MIN_INT = int(np.iinfo(np.int64).min)
+#: integers a JSON file may hold: |n| < 2**128, the widest the package writes (numpy's PCG64 state)
+JSON_INT_BITS = 128
+_MAX_JSON_INT_CHARS = len(str(-(2**JSON_INT_BITS)))
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -175,27 +188,140 @@ def safe_child(root: str | os.PathLike, name: str) -> Path:
 
 # ---------------------------------------------------------------------------------------- reading
 def read_json(path: str | os.PathLike) -> Any:
-    """Parse a JSON file; a missing, unreadable or malformed file raises `DataFileError`."""
+    """Parse a JSON file (see `parse_json`); a missing, unreadable or malformed file raises `DataFileError`."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataFileError(f"{path} does not exist; check the path") from None
     except IsADirectoryError:
         raise DataFileError(f"{path} is a directory; give the JSON file inside it") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{path} is not valid UTF-8 JSON ({exc}); restore or re-create it") from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path} is not UTF-8 text ({exc}); restore or re-create it") from None
     except OSError as exc:
         raise DataFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_json(text, path)
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors/aliases (no 'billion laughs' documents)."""
+def parse_json(text: str | bytes, source: str | os.PathLike) -> Any:
+    """`decode_json(text)`, its refusals as one-line `DataFileError`s naming `source`."""
+    try:
+        return decode_json(text)
+    except ValueError as exc:
+        raise DataFileError(f"{source} is not valid JSON for eo-naslib ({exc}); restore or re-create it") from None
+
+
+def decode_json(text: str | bytes) -> Any:
+    """Parse UTF-8 JSON `text`; malformed text, duplicate keys, integers of `JSON_INT_BITS` or more and nesting
+    deeper than `MAX_DEPTH` raise a `ValueError` whose message is one line."""
+    try:
+        data = _DECODER.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except RecursionError:  # the C scanner's own guard, far beyond MAX_DEPTH
+        raise JSONRefused(f"nested deeper than {MAX_DEPTH} levels, the limit") from None
+    if _depth_exceeds(data, MAX_DEPTH, _openings(text)):
+        raise JSONRefused(f"nested deeper than {MAX_DEPTH} levels, the limit")
+    return data
+
+
+class JSONRefused(ValueError):
+    """Valid JSON that eo_naslib's readers refuse (too deep, a huge integer, a duplicate key)."""
+
+
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_JSON_INT_CHARS or abs(value := int(text)) >= 2**JSON_INT_BITS:
+        raise JSONRefused(f"the integer {_abbreviate(text)} is wider than {JSON_INT_BITS} bits, the most eo-naslib writes")
+    return value
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise JSONRefused(f"key {twice!r} appears twice in one object")
+    return mapping
+
+
+_DECODER = json.JSONDecoder(parse_int=_json_int, object_pairs_hook=_json_object)
+
+
+def _openings(text: str | bytes) -> int:
+    """How many lists/objects `text` could open: a bound on its depth that costs no Python loop."""
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{")
+    return text.count("[") + text.count("{")
+
+
+def _depth_exceeds(data: Any, limit: int, openings: int) -> bool:
+    """Whether lists/dicts in `data` nest deeper than `limit` (walked without recursion)."""
+    if openings <= limit:
+        return False
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _abbreviate(digits: str) -> str:
+    return digits if len(digits) <= 24 else f"{digits[:10]}...{digits[-6:]} ({len(digits)} characters)"
+
+
+class _SafeConfigLoader(yaml.SafeLoader):
+    """A safe loader that refuses aliases (no 'billion laughs'), nesting deeper than `MAX_DEPTH`,
+    duplicate keys and integers outside int64 (each a `ConfigError` naming the line)."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise ConfigError(f"YAML aliases ('*{event.anchor}') are not allowed; write the value out")
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise ConfigError(f"{_where(self.peek_event())}: nested deeper than {MAX_DEPTH} levels (the limit); flatten it")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: D102
+        self.flatten_mapping(node)  # merge keys ('<<') first, as SafeConstructor does
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # an unhashable key: the base class refuses it
+            if duplicate:
+                raise ConfigError(f"{_where(key_node)}: key {key!r} appears twice in one mapping; keep one")
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # noqa: D102
+        digits = str(node.value).replace("_", "")
+        if len(digits) <= 100:  # int64 needs at most a sign, a base prefix and 64 binary digits
+            value = super().construct_yaml_int(node)
+            if MIN_INT <= value <= MAX_INT:
+                return value
+        raise ConfigError(
+            f"{_where(node)}: the integer {_abbreviate(digits)} is outside the 64-bit range numpy and torch hold; "
+            "write a smaller number"
+        )
+
+
+_SafeConfigLoader.add_constructor("tag:yaml.org,2002:int", _SafeConfigLoader.construct_yaml_int)
+
+
+def _where(item: Any) -> str:
+    """'<source>, line N' of a YAML node or event."""
+    mark = item.start_mark
+    return f"{mark.name}, line {mark.line + 1}"
 
 
 def load_yaml(source: str | os.PathLike, text: str | None = None) -> Any:
@@ -217,7 +343,16 @@ def load_yaml(source: str | os.PathLike, text: str | None = None) -> Any:
         except UnicodeDecodeError:
             raise ConfigError(f"config {path} is not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _SafeConfigLoader(text)
+        loader.name = f"config {source}"
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"config {source} is not valid YAML: {exc.problem or exc.context}{where}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config {source} is not valid YAML: {exc}") from None
 

@@ -6,14 +6,20 @@ a value a user can plausibly pass by mistake (negative, past the end, float, boo
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from eo_naslib import EONASLibError, minimize
+from eo_naslib import EONASLibError, load_benchmark, minimize
 from eo_naslib.creation.sampling import lhs_sample, random_walk_sample, sample, uniform_sample
+from eo_naslib.errors import DataFileError
 from eo_naslib.landscape import FootprintSettings
+from eo_naslib.search import Objective, SearchResult
+from eo_naslib.space import Cell
+from eo_naslib.testing import SyntheticBenchmark
 from eo_naslib.space import as_generator, decode, encode, mutate, neighbours, random_cell
 
 SPACE_CASES: dict[str, Callable] = {
@@ -136,3 +142,100 @@ SAMPLER_CASES: dict[str, Callable] = {
 def test_bad_sampler_arguments_raise_our_errors(case):
     with pytest.raises(EONASLibError):
         SAMPLER_CASES[case]()
+
+
+# ---------------------------------------------------------------------------------------- issue 30
+EDGE_CASES: dict[str, Callable] = {
+    "minimize(None)": lambda s: minimize(None, "rs", ["val_accuracy"], 5),
+    "minimize(a number)": lambda s: minimize(5, "rs", ["val_accuracy"], 5),
+    "minimize(space='abc')": lambda s: minimize(SyntheticBenchmark(s), "rs", ["val_accuracy"], 5, space="abc"),
+    "objective maximise 'no'": lambda s: Objective.parse({"metric": "val_accuracy", "maximise": "no"}),
+    "objective maximise 1": lambda s: Objective.parse({"metric": "val_accuracy", "maximise": 1}),
+    "objective misspelt key": lambda s: Objective.parse({"metric": "latency_ms", "maximize": True}),
+    "Objective(metric, 'no')": lambda s: Objective("val_accuracy", "no"),
+    "Cell with a list op": lambda s: Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", ["conv3x3-bn-relu"], "output"]),
+    "Cell with a dict op": lambda s: Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", {"op": 1}, "output"]),
+    "Cell with ops None": lambda s: Cell([[0, 1], [0, 0]], None),
+    "Cell with ops a string": lambda s: Cell([[0, 1], [0, 0]], "input,output"),
+    "Cell.from_spec(list)": lambda s: Cell.from_spec([[0, 1], [0, 0]]),
+    "Cell.from_spec(None)": lambda s: Cell.from_spec(None),
+    "load_benchmark(data_dir=5)": lambda s: load_benchmark("so2sat", data_dir=5),
+    "load_benchmark(data_dir=b'/tmp')": lambda s: load_benchmark("so2sat", data_dir=b"/tmp"),
+    "load_benchmark(data_dir='')": lambda s: load_benchmark("so2sat", data_dir=""),
+    "live config a string": lambda s: load_benchmark("so2sat", kind="live", data="/tmp", config="a string"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_api_edges_raise_our_errors(space, case):
+    with pytest.raises(EONASLibError):
+        EDGE_CASES[case](space)
+
+
+def test_a_benchmark_name_is_loaded_where_a_benchmark_is_expected(so2sat, data_dir, monkeypatch):
+    monkeypatch.setenv("EO_NASLIB_DATA", str(data_dir))
+    by_name = minimize("so2sat", "rs", ["val_accuracy"], 5, seed=0)
+    assert by_name.hashes == minimize(so2sat, "rs", ["val_accuracy"], 5, seed=0).hashes
+    with pytest.raises(EONASLibError, match="unknown benchmark 'nope'"):
+        minimize("nope", "rs", ["val_accuracy"], 5)
+
+
+def test_objective_flags_accept_bools_only():
+    assert Objective.parse({"metric": "latency_ms", "maximise": np.bool_(True)}).maximise is True
+    assert Objective.parse({"metric": "latency_ms"}).maximise is False
+
+
+# ---------------------------------------------------------------------------------------- SearchResult.from_json
+RESULT_EDITS: dict[str, Callable[[dict], None]] = {
+    "objectives empty": lambda d: d.update(objectives=[]),
+    "objectives a string": lambda d: d.update(objectives="val_accuracy"),
+    "initial past the end": lambda d: d.update(initial=[999]),
+    "initial negative": lambda d: d.update(initial=[-1]),
+    "initial a float": lambda d: d.update(initial=[1.7]),
+    "initial a bool": lambda d: d.update(initial=[True]),
+    "initial twice": lambda d: d.update(initial=[0, 0]),
+    "measured 'false'": lambda d: d["history"][0].update(measured="false"),
+    "measured 1": lambda d: d["history"][0].update(measured=1),
+    "values too few": lambda d: d["history"][0].update(values=[]),
+    "values a string": lambda d: d["history"][0].update(values=["0.9", 1.0]),
+    "values a bool": lambda d: d["history"][0].update(values=[True, 1.0]),
+    "seed 'abc'": lambda d: d.update(seed="abc"),
+    "seed -1": lambda d: d.update(seed=-1),
+    "seed 1.5": lambda d: d.update(seed=1.5),
+    "seed True": lambda d: d.update(seed=True),
+    "budget -5": lambda d: d.update(budget=-5),
+    "budget 0": lambda d: d.update(budget=0),
+    "budget '10'": lambda d: d.update(budget="10"),
+    "runtime_s 'x'": lambda d: d.update(runtime_s="x"),
+    "runtime_s -1": lambda d: d.update(runtime_s=-1),
+    "optimizer missing": lambda d: d.pop("optimizer"),
+    "optimizer a number": lambda d: d.update(optimizer=3),
+    "benchmark empty": lambda d: d.update(benchmark=""),
+    "history an object": lambda d: d.update(history={}),
+    "history entry a list": lambda d: d["history"].__setitem__(0, [1]),
+    "history entry without hash": lambda d: d["history"][0].pop("hash"),
+    "history entry ops None": lambda d: d["history"][0].update(ops=None),
+}
+
+
+@pytest.fixture(scope="module")
+def result_dict(space) -> dict:
+    result = minimize(SyntheticBenchmark(space, measured_share=0.5), "rs", ["val_accuracy", "train_time_s:min"], 6, seed=0)
+    return json.loads(json.dumps(result.to_dict()))
+
+
+@pytest.mark.parametrize("case", sorted(RESULT_EDITS))
+def test_search_result_files_are_checked_field_by_field(result_dict, tmp_path, case):
+    data = copy.deepcopy(result_dict)
+    RESULT_EDITS[case](data)
+    (tmp_path / "result.json").write_text(json.dumps(data))
+    with pytest.raises(DataFileError, match="result.json: ") as info:
+        SearchResult.from_json(tmp_path / "result.json")
+    assert "\n" not in str(info.value)
+
+
+def test_a_valid_search_result_file_still_loads(result_dict, tmp_path):
+    (tmp_path / "result.json").write_text(json.dumps(result_dict))
+    loaded = SearchResult.from_json(tmp_path / "result.json")
+    assert loaded.n_evaluations == 6 and loaded.seed == 0 and loaded.budget == 6
+    assert loaded.initial.tolist() == result_dict["initial"] and loaded.measured.dtype == bool

@@ -14,7 +14,6 @@ pinned one is imported with a warning, recorded in the store's provenance.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataFileError, InvalidCellError
+from ..io import decode_json
 from ..space import Cell, CellTable, all_cells
 from .formats.compressed import locate, read_source, source_name
 from .formats.nasbench import read_nasbench_tfrecord, read_naslib_pickle
@@ -80,8 +80,8 @@ def _provenance_of(files: dict[Path, bytes], url_of: Callable[[str], str]) -> li
 
 def _parse_json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return decode_json(data)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise DataFileError(f"{path} is not valid UTF-8 JSON ({exc}); restore it from its source (`eo-naslib data download`)") from None
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataFileError
-from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, lock, remove_temp_files
+from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, decode_json, lock, remove_temp_files
 
 FORMAT_VERSION = 2
 SUFFIX = ".store.npz"
@@ -155,7 +155,7 @@ class BenchmarkStore:
         try:
             with np.load(path, allow_pickle=False) as contents:
                 data = {k: contents[k] for k in contents.files}
-            manifest = json.loads(data.pop(_MANIFEST).tobytes().decode("utf-8"))
+            manifest = decode_json(data.pop(_MANIFEST).tobytes())
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
             raise DataFileError(f"{path} is corrupt or not a store ({exc}); {fix}") from None
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:

@@ -67,6 +67,9 @@ def add_backend_arguments(parser: argparse.ArgumentParser, workers: bool = True)
     if workers:
         parser.add_argument("--workers", type=positive_int, help="local: worker processes (default: CPU cores)")
     parser.add_argument("--devices", help="local: comma-separated GPU ids, one worker each (e.g. 0,1,2,3)")
+    parser.add_argument(
+        "--oversubscribe", action="store_true", help="local: allow more workers than CPUs (up to 4 per CPU)"
+    )
     parser.add_argument("--address", help="ray: cluster address (default: start a local Ray)")
     parser.add_argument("--cpus", type=positive_float, default=1, help="ray/slurm: CPUs per job")
     parser.add_argument("--gpus", type=non_negative_float, default=0, help="ray: GPUs per job; slurm: GPUs per node")
@@ -94,7 +97,7 @@ def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]
     """The chosen backend's options from the command line."""
     if args.backend == "local":
         devices = args.devices.split(",") if args.devices else None
-        return {"workers": args.workers, "devices": devices}
+        return {"workers": args.workers, "devices": devices, "oversubscribe": args.oversubscribe}
     if args.backend == "ray":
         return {"address": args.address, "num_cpus": args.cpus, "num_gpus": args.gpus, "connect_timeout_s": args.connect_timeout}
     return {

@@ -20,15 +20,16 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import qmc
 
-from ..errors import ConfigError, InvalidCellError, non_negative_int, positive_int
+from ..errors import ConfigError, InvalidCellError, at_most, non_negative_int, positive_int
 from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, as_generator, neighbours, prune, random_cell
-from ..space.constants import INPUT, OUTPUT
+from ..space.constants import INPUT, NUM_CELLS, OUTPUT
 
 _TRIU = np.triu_indices(MAX_VERTICES, 1)
 N_EDGE_DIMS = len(_TRIU[0])  # 21
 N_OP_DIMS = MAX_VERTICES - 2  # 5
 #: the seeds' random-walk design (seed 000): 30 starts x 14 steps, key 42
 SEED_WALK = {"starts": 30, "steps": 14, "seed": 42}
+DISTINCT_WHY = f"a sample holds distinct cells and the space has {NUM_CELLS:,}"
 
 
 def random_walks(
@@ -41,6 +42,7 @@ def random_walks(
     neighbour (input -> output) cannot be left by a move: the walk jumps to a random cell.
     """
     starts, steps, seed = positive_int(starts, "starts"), non_negative_int(steps, "steps"), non_negative_int(seed, "seed")
+    at_most(starts * (steps + 1), NUM_CELLS, "starts x (steps + 1)", DISTINCT_WHY, "lower starts or steps")
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(starts)]
     seen: set[str] = set()
     walks = []
@@ -110,7 +112,7 @@ def lhs_sample(n: int, seed: int = 0, max_rounds: int = 100) -> list[Cell]:
     A first design of `n` points is repaired to cells; duplicates are replaced by the points of
     further designs (same generator) until `n` distinct cells are found.
     """
-    n = positive_int(n, "n (cells to sample)")
+    n = at_most(positive_int(n, "n (cells to sample)"), NUM_CELLS, "n (cells to sample)", DISTINCT_WHY)
     sampler = qmc.LatinHypercube(d=N_EDGE_DIMS + N_OP_DIMS, seed=as_generator(seed))
     found: dict[str, Cell] = {}
     for _ in range(max_rounds):

@@ -29,7 +29,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.config, seeds=args.seeds, workers=args.workers, out_dir=args.out_dir, data_dir=args.data_dir)
     backend = None if args.backend == "local" else backend_from_args(args, experiment.directory / "slurm")
     try:
-        report = run_experiment(experiment, progress=not args.no_progress, fresh=args.fresh, backend=backend)
+        report = run_experiment(
+            experiment, progress=not args.no_progress, fresh=args.fresh, backend=backend, oversubscribe=args.oversubscribe
+        )
     finally:
         if backend is not None:
             backend.close()

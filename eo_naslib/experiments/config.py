@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..benchmarks.datasets import dataset_spec
-from ..errors import ConfigError, positive_int
+from ..errors import ConfigError, at_most, positive_int
 from ..io import load_config, safe_child
 from ..search import OPTIMIZERS, Objective
 
@@ -30,6 +30,10 @@ TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "co
 CONFIGURATION_KEYS = {"optimizer", "epochs", "search"}
 #: search keys of every optimizer (`Search`'s own): only cells the benchmark measured
 SEARCH_KEYS = {"measured_only"}
+#: seeds per configuration: 10,000 already resolve any difference Mann-Whitney can test
+MAX_SEEDS = 10_000
+#: runs (configurations x seeds): each writes a run file and is summarised in memory
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -109,13 +113,15 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
     safe_child(".", str(data["name"]))
     for name in configurations:
         safe_child(".", name)
+    seeds = at_most(positive_int(data.get("seeds", 30), "seeds"), MAX_SEEDS, "seeds", "10,000 seeds per configuration resolve any difference Mann-Whitney tests can")
+    at_most(len(configurations) * seeds, MAX_RUNS, "configurations x seeds", "each run writes a file and is summarised in memory", "lower seeds or split the experiment")
     return Experiment(
         name=str(data["name"]),
         dataset=data["dataset"],
         objectives=objectives,
         configurations=configurations,
         comparisons=comparisons,  # type: ignore[arg-type]
-        seeds=positive_int(data.get("seeds", 30), "seeds"),
+        seeds=seeds,
         budgets=tuple(positive_int(b, "budgets entry") for b in data.get("budgets") or ()),
         fidelity=None if data.get("fidelity") is None else positive_int(data["fidelity"], "fidelity"),
         curve_step=positive_int(data.get("curve_step", 25), "curve_step"),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import ConfigError, DataFileError, non_negative_float, non_negative_int, positive_int
+from ..errors import ConfigError, DataFileError, at_most, non_negative_float, non_negative_int, positive_int
 from ..io import atomic_write_json, read_json, to_jsonable
 from ..space import all_cells, check_neighbourhood
 from . import distribution, fdc, neutrality, optima, persistence, walks
@@ -19,6 +19,12 @@ from .core import Landscape, from_benchmark
 from .graph import NeighbourGraph
 
 FORMAT = "eo-naslib-footprint/1"
+#: random walks x (steps + 1): every visited cell's fitness is kept in the record (the seeds: 30 x 101)
+MAX_WALK_CELLS = 1_000_000
+WALK_CELLS_WHY = "every walk's fitness series is kept in the footprint's JSON: 1,000,000 values are about 20 MB"
+#: birthday trials x BILS runs: one best-improvement local search each (the seeds: 9 x 200)
+MAX_BILS_RUNS = 1_000_000
+BILS_RUNS_WHY = "each run is a local search whose result is stored; the seeds use 9 x 200"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class FootprintSettings:
             positive_int(self.walks, "walks (or 'recorded')")
         for name in ("steps", "trials", "runs", "proxy_samples", "proxy_neighbours"):
             positive_int(getattr(self, name), name)
+        if self.walks != "recorded":
+            at_most(int(self.walks) * (int(self.steps) + 1), MAX_WALK_CELLS, "walks x (steps + 1)", WALK_CELLS_WHY, "lower walks or steps")
+        at_most(int(self.trials) * int(self.runs), MAX_BILS_RUNS, "trials x runs", BILS_RUNS_WHY, "lower trials or runs")
         for epoch in (*([] if self.epoch is None else [self.epoch]), *self.persistence_epochs):
             non_negative_int(epoch, "epoch")
         non_negative_float(self.epsilon, "epsilon")

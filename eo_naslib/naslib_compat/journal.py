@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataFileError, UnknownArchitectureError
-from ..io import fingerprint, read_json, to_jsonable
+from ..io import JSONRefused, decode_json, fingerprint, read_json, to_jsonable
 from ..search import Evaluator, ReplayMismatch
 from .optimizer import DiscreteOptimizer
 
@@ -100,7 +100,7 @@ def read_journal(path: str | Path, keys: Sequence[str]) -> Journal:
     end = data.rfind(b"\n") + 1
     lines = data[:end].split(b"\n")[:-1]
     try:
-        head = json.loads(lines[0]) if lines else None
+        head = decode_json(lines[0]) if lines else None
     except ValueError:
         head = None
     if not isinstance(head, dict) or head.get("journal") != VERSION or not isinstance(head.get("config"), dict):
@@ -110,7 +110,9 @@ def read_journal(path: str | Path, keys: Sequence[str]) -> Journal:
     )
     for number, raw in enumerate(lines[1:], start=2):
         try:
-            line = json.loads(raw)
+            line = decode_json(raw)
+        except JSONRefused as exc:
+            raise _damaged(path, number, str(exc)) from None
         except ValueError:
             raise _damaged(path, number, "not JSON") from None
         _extend(journal, line, number, keys)

@@ -53,11 +53,9 @@ class SearchOptimizer(ABC):
 
     def _check_fits_domain(self, key: str) -> None:
         """A `ConfigError` when search key `key` (a population size) exceeds the search domain."""
-        if self.evaluator.domain is not None and int(self.params[key]) > self.evaluator.size:
-            raise ConfigError(
-                f"search.{key} {self.params[key]} is more than the {self.evaluator.size} cells of the search "
-                f"domain (measured_only: the cells the benchmark measured); lower search.{key}"
-            )
+        if int(self.params[key]) > self.evaluator.size:
+            domain = "search domain (measured_only: the cells the benchmark measured)" if self.evaluator.domain is not None else "space"
+            raise ConfigError(f"search.{key} {self.params[key]} is more than the {self.evaluator.size} cells of the {domain}; lower search.{key}")
 
     def incumbent(self) -> int:
         """Row of the best cell so far on the first objective."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..benchmarks import load_benchmark
 from ..benchmarks.base import Benchmark
 from ..errors import ConfigError
 from ..space import CellTable, all_cells
@@ -35,6 +36,18 @@ def optimizer_class(optimizer: str | type[SearchOptimizer]) -> type[SearchOptimi
         return OPTIMIZERS[optimizer]
     except (KeyError, TypeError):
         raise ConfigError(f"optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}") from None
+
+
+def as_benchmark(benchmark: Benchmark | str) -> Benchmark:
+    """`benchmark` itself, or the stored benchmark of that name (`load_benchmark(name)`, with its
+    surrogate); anything that cannot answer queries raises `ConfigError`."""
+    if isinstance(benchmark, str):
+        return load_benchmark(benchmark)
+    if not callable(getattr(benchmark, "query_rows", None)):
+        raise ConfigError(
+            f"benchmark {benchmark!r} is not a benchmark; pass load_benchmark('so2sat') (or its name, 'so2sat')"
+        )
+    return benchmark
 
 
 def search_domain(
@@ -75,7 +88,7 @@ class Search:
 
     def __init__(
         self,
-        benchmark: Benchmark,
+        benchmark: Benchmark | str,
         optimizer: str | type[SearchOptimizer],
         objectives: Sequence[str | Objective],
         budget: int,
@@ -90,6 +103,9 @@ class Search:
         cls = optimizer_class(optimizer)
         if init is not None:
             params["init"] = init
+        if space is not None and not isinstance(space, CellTable):
+            raise ConfigError(f"space must be a CellTable (e.g. eo_naslib.space.all_cells()) or None, got {space!r}")
+        benchmark = as_benchmark(benchmark)
         self.benchmark = benchmark
         self.seed = seed if isinstance(seed, (int, np.integer)) else None
         space = space if space is not None else all_cells()
@@ -130,14 +146,15 @@ class Search:
 
 
 def minimize(
-    benchmark: Benchmark,
+    benchmark: Benchmark | str,
     optimizer: str | type[SearchOptimizer],
     objectives: Sequence[str | Objective],
     budget: int,
     seed: int | np.random.Generator | None = None,
     **options: Any,
 ) -> SearchResult:
-    """Search `benchmark` with `optimizer` for `budget` distinct cells; the `SearchResult`.
+    """Search `benchmark` (a benchmark or a stored benchmark's name) with `optimizer` for `budget`
+    distinct cells; the `SearchResult`.
 
     >>> result = minimize(load_benchmark("so2sat"), "pls", ["val_accuracy", "train_time_s:min"], 500, seed=0)
     >>> result.plot()

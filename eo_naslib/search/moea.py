@@ -27,7 +27,7 @@ from pymoo.operators.crossover.pntx import SinglePointCrossover
 from pymoo.termination.default import DefaultMultiObjectiveTermination
 from pymoo.util.ref_dirs import get_reference_directions
 
-from ..errors import ConfigError
+from ..errors import ConfigError, at_most
 from .base import SearchOptimizer
 from .evaluator import BudgetExhausted, Evaluator
 from .init import INIT_DEFAULTS, INITIALISERS, build_initialiser
@@ -35,6 +35,10 @@ from .pareto import non_dominated
 from .problem import N_GENES, CellProblem, GenotypeMutation, GenotypeRepair, genotypes_of
 
 MOEAS = ("nsga2", "smsemoa", "moead")
+#: the largest pymoo population: its duplicate elimination builds pop_size x pop_size float64
+#: distances (10,000 -> 0.8 GB; 10**6, capped at the space's 423,624 cells, asked for 1.31 TiB)
+MAX_POP_SIZE = 10_000
+POP_SIZE_WHY = "pymoo compares the population pairwise (pop_size^2 doubles: 10,000 -> 0.8 GB)"
 #: generations in a row without a new cell after which a step gives up (the search is stuck)
 STALL_LIMIT = 1000
 
@@ -86,6 +90,7 @@ class PymooSearch(SearchOptimizer):
             raise ConfigError(f"search.init must be one of {list(INITIALISERS)}, got {p['init']!r}")
         if not isinstance(p["pop_size"], (int, np.integer)) or p["pop_size"] < 2:
             raise ConfigError(f"search.pop_size must be an integer >= 2, got {p['pop_size']!r}")
+        at_most(int(p["pop_size"]), MAX_POP_SIZE, "search.pop_size", POP_SIZE_WHY)
         self._check_fits_domain("pop_size")
         if len(evaluator.objectives) < 2:
             raise ConfigError(

@@ -19,16 +19,23 @@ class Objective:
     metric: str
     maximise: bool
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.maximise, (bool, np.bool_)):
+            raise ConfigError(f"objective {self.metric!r}: maximise must be true or false, got {self.maximise!r}")
+        object.__setattr__(self, "maximise", bool(self.maximise))
+
     @classmethod
     def parse(cls, spec: str | Objective | dict[str, Any]) -> Objective:
         """From `"val_accuracy"` (schema direction), `"latency_ms:min"`, `{"metric": ..., "maximise": ...}`."""
         if isinstance(spec, Objective):
             return spec
         if isinstance(spec, dict):
-            if "metric" not in spec:
-                raise ConfigError(f"objective {spec!r} needs a 'metric' key, e.g. {{'metric': 'latency_ms', 'maximise': false}}")
+            if "metric" not in spec or set(spec) - {"metric", "maximise"}:
+                raise ConfigError(
+                    f"objective {spec!r} takes the keys 'metric' and 'maximise', e.g. {{'metric': 'latency_ms', 'maximise': false}}"
+                )
             info = metric_info(spec["metric"])
-            return cls(info.name, bool(spec.get("maximise", info.maximise)))
+            return cls(info.name, spec.get("maximise", info.maximise))
         if not isinstance(spec, str):
             raise ConfigError(f"objective {spec!r} must be a metric name such as 'val_accuracy' or 'latency_ms:min'")
         name, _, direction = spec.partition(":")

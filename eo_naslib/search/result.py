@@ -10,9 +10,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..errors import DataFileError
+from ..errors import DataFileError, EONASLibError
 from ..io import atomic_write_json, read_json
 from ..space import Cell
+from . import result_fields as fields
 from .objectives import Objective, minimisation_form
 from .pareto import non_dominated
 
@@ -87,27 +88,33 @@ class SearchResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchResult:
+        """The result `to_dict` wrote; every field is checked (`DataFileError` naming it)."""
+        if not isinstance(data, dict):
+            raise DataFileError(f"a search result is a JSON object, got {type(data).__name__}")
+        objectives = tuple(Objective.parse(o) for o in fields.listing(data, "objectives", non_empty=True))
+        history = [fields.mapping(h, "history[]") for h in fields.listing(data, "history")]
         try:
-            history = data["history"]
             cells = tuple(Cell(h["matrix"], h["ops"]) for h in history)
-            for cell, entry in zip(cells, history):
-                if cell.hash != entry["hash"]:
-                    raise DataFileError(f"history cell {entry['hash']} does not match its matrix and ops")
-            m = len(data["objectives"])
-            return cls(
-                optimizer=str(data["optimizer"]),
-                benchmark=str(data["benchmark"]),
-                objectives=tuple(Objective.parse(o) for o in data["objectives"]),
-                cells=cells,
-                values=np.array([h["values"] for h in history], dtype=float).reshape(len(history), m),
-                measured=np.array([bool(h["measured"]) for h in history], dtype=bool),
-                seed=data.get("seed"),
-                budget=data.get("budget"),
-                runtime_s=float(data.get("runtime_s", 0.0)),
-                initial=np.asarray(data.get("initial", []), dtype=np.int64),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataFileError(f"not a search result ({type(exc).__name__}: {exc}); give a file written by SearchResult.to_json") from None
+            hashes = [h["hash"] for h in history]
+        except KeyError as exc:
+            raise DataFileError(f"search result history entry has no {exc}; give a file written by SearchResult.to_json") from None
+        for cell, entry_hash in zip(cells, hashes):
+            if cell.hash != entry_hash:
+                raise DataFileError(f"history cell {entry_hash!r} does not match its matrix and ops")
+        return cls(
+            optimizer=fields.text(data, "optimizer"),
+            benchmark=fields.text(data, "benchmark"),
+            objectives=objectives,
+            cells=cells,
+            values=np.array([fields.values_row(h.get("values"), "values", len(objectives)) for h in history], dtype=float).reshape(
+                len(history), len(objectives)
+            ),
+            measured=np.array([fields.flag(h.get("measured"), "measured") for h in history], dtype=bool),
+            seed=fields.optional_int(data, "seed", 0),
+            budget=fields.optional_int(data, "budget", 1),
+            runtime_s=fields.finite_number(data, "runtime_s", 0.0),
+            initial=fields.indices(data, "initial", len(history)),
+        )
 
     def to_json(self, path: str | os.PathLike) -> None:
         atomic_write_json(path, self.to_dict())
@@ -117,7 +124,10 @@ class SearchResult:
         data = read_json(path)
         if not isinstance(data, dict):
             raise DataFileError(f"{path} holds {type(data).__name__}, not a search result")
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except EONASLibError as exc:
+            raise DataFileError(f"{path}: {exc}") from None
 
     # ------------------------------------------------------------------ picture
     def plot(self, ax: Axes | None = None) -> Figure:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,12 @@ def _validate(matrix: Any, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
             "matrix must be strictly upper triangular (edges go from lower to higher vertex "
             f"index); nonzero at {list(zip(*np.nonzero(np.tril(m))))[:3]}"
         )
+    if isinstance(ops, (str, bytes, Mapping, Set)) or not hasattr(ops, "__iter__"):
+        raise InvalidCellError(f"ops must be a list of op names such as ['input', '{OPS[0]}', 'output'], got {ops!r}")
     ops = list(ops)
+    named = [op for op in ops if not isinstance(op, str)]
+    if named:
+        raise InvalidCellError(f"op {named[0]!r} is not an op name; ops are strings: 'input', {list(OPS)} or 'output'")
     if len(ops) != n:
         raise InvalidCellError(f"{len(ops)} ops given for a {n} x {n} matrix; give one op per vertex")
     if n < 2:
@@ -188,6 +193,8 @@ class Cell:
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Cell:
         """Build from a dict with keys `matrix` (or `module_adjacency`) and `ops` (or `module_operations`)."""
+        if not isinstance(spec, Mapping):
+            raise InvalidCellError(f"a cell spec is a mapping {{'matrix': [[...]], 'ops': [...]}}, got {spec!r}")
         try:
             matrix = spec["matrix"] if "matrix" in spec else spec["module_adjacency"]
             ops = spec["ops"] if "ops" in spec else spec["module_operations"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataFileError
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, decode_json
 
 _META = "__meta__"
 
@@ -38,7 +38,7 @@ def load_arrays(path: Path, version: int) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-        meta = json.loads(arrays.pop(_META).tobytes())
+        meta = decode_json(arrays.pop(_META).tobytes())
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise DataFileError(f"cache {path} is unreadable ({exc})") from None
     if meta.get("version") != version:

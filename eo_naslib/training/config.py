@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -129,6 +130,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> TrainConfig:
         """Build from a (YAML/JSON) dict; unknown keys are an error naming them."""
+        if data is not None and not isinstance(data, Mapping):
+            raise ConfigError(f"training settings must be a mapping of keys, e.g. {{'epochs': 4}}, got {data!r}")
         data = dict(data or {})
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))

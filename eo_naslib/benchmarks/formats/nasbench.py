@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import os
 import struct
@@ -36,6 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ...errors import DataFileError
+from ...io import decode_json
 from .safe_pickle import safe_load
 from .tfrecord import iter_records
 
@@ -134,7 +134,7 @@ def parse_model_metrics(buf: bytes) -> tuple[list[bytes], int]:
 
 def _parse_record(data: bytes) -> tuple[str, int, list[list[int]], list[str], int, dict[str, float]]:
     """(hash, epochs, adjacency, operations, trainable parameters, final metrics) of one record."""
-    module_hash, epochs, raw_adjacency, raw_operations, raw_metrics = json.loads(data)
+    module_hash, epochs, raw_adjacency, raw_operations, raw_metrics = decode_json(data)
     n = math.isqrt(len(raw_adjacency))
     if n * n != len(raw_adjacency) or set(raw_adjacency) - {"0", "1"}:
         raise ValueError(f"adjacency {raw_adjacency!r} is not a square 0/1 string")

@@ -7,6 +7,7 @@ claims are released by the OS and their checkpoints resume on the next run.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -14,12 +15,36 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import ConfigError, at_most
 from ...processes import die_with_parent
 from .base import Backend, Completion
 
+#: workers per available CPU when oversubscribing on purpose (never a fork storm)
+MAX_WORKERS_PER_CPU = 4
+#: calls in flight per worker: the rest are submitted as workers free up
+WINDOW_PER_WORKER = 2
 #: thread-pool variables set per worker (numpy/torch), unless the user set them
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def cpus_available() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's or SLURM's share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: int, oversubscribe: bool = False) -> int:
+    """`workers` if it is at most the CPUs available (`oversubscribe`: `MAX_WORKERS_PER_CPU` per
+    CPU), else a `ConfigError` naming both."""
+    cpus = cpus_available()
+    if oversubscribe:
+        return at_most(workers, MAX_WORKERS_PER_CPU * cpus, "workers", f"{MAX_WORKERS_PER_CPU} per CPU even when oversubscribing, {cpus} CPUs available")
+    return at_most(
+        workers, cpus, "workers", "the CPUs available to this process; more workers only share them and multiply memory",
+        f"lower workers, or pass --oversubscribe (oversubscribe=True) for up to {MAX_WORKERS_PER_CPU * cpus}",
+    )
 
 
 def _init_worker(parent: int, devices: Any, threads: int) -> None:
@@ -37,6 +62,7 @@ class LocalBackend(Backend):
     Each worker's thread pools get `threads` threads (default: CPU cores / workers), so workers do
     not oversubscribe the cores (on 2 cores, 2 workers x 2 torch threads trained ~3x slower).
     `start_method="fork"` suits work without CUDA that should see the parent's state (experiments).
+    `workers` is at most the CPUs available unless `oversubscribe` (see `check_workers`).
     """
 
     name = "local"
@@ -47,12 +73,15 @@ class LocalBackend(Backend):
         devices: Sequence[str | int] | None = None,
         threads: int | None = None,
         start_method: str = "spawn",
+        oversubscribe: bool = False,
     ) -> None:
         if devices is not None and workers is not None and workers != len(devices):
             raise ConfigError(f"{workers} workers for {len(devices)} devices; give one worker per device")
         self.workers = len(devices) if devices else (workers or os.cpu_count() or 1)
         if self.workers < 1:
             raise ConfigError(f"need at least one worker, got {self.workers}")
+        if not devices:
+            check_workers(self.workers, oversubscribe)
         self.devices = [str(d) for d in devices] if devices else None
         self.slots = self.workers
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.workers)
@@ -77,15 +106,27 @@ class LocalBackend(Backend):
 
     def imap(self, fn: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> Iterator[Completion]:
         pool = self._executor()
-        futures: dict[Future, int] = {pool.submit(fn, *args): i for i, args in enumerate(items)}
-        pending = set(futures)
+        queued = iter(enumerate(items))  # submitted lazily: a few calls per worker in flight
+        futures: dict[Future, int] = {}
+        pending: set[Future] = set()
         broken = False
-        while pending:
+        while True:
+            for i, args in itertools.islice(queued, max(0, WINDOW_PER_WORKER * self.workers - len(pending))):
+                try:
+                    future = pool.submit(fn, *args)
+                except BrokenProcessPool as exc:  # a worker died: the calls not yet sent fail as the sent ones do
+                    broken = True
+                    yield i, None, exc
+                    continue
+                futures[future] = i
+                pending.add(future)
+            if not pending:
+                break
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 error = future.exception()
                 broken |= isinstance(error, BrokenProcessPool)
-                yield futures[future], None if error else future.result(), error
+                yield futures.pop(future), None if error else future.result(), error
         if broken:  # a worker died (killed, out of memory): the next call starts a fresh pool
             self.close()
 
