@@ -33,6 +33,16 @@ def seal(document: Mapping[str, Any]) -> dict[str, Any]:
     return {**body, CHECKSUM: fingerprint(body)}
 
 
+def is_sealed(document: Any) -> bool:
+    """True if `document` is a mapping whose `checksum` matches its content (see `seal`)."""
+    if not isinstance(document, dict) or not isinstance(document.get(CHECKSUM), str):
+        return False
+    try:
+        return seal(document)[CHECKSUM] == document[CHECKSUM]
+    except (RecursionError, ValueError, TypeError):
+        return False
+
+
 def _show(value: Any) -> str:
     text = repr(value) if not isinstance(value, (dict, list)) else f"a {type(value).__name__} of {len(value)}"
     return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
@@ -111,10 +121,6 @@ class FileCheck:
         stored = document.get(CHECKSUM)
         if not isinstance(stored, str):
             raise self.error(CHECKSUM, "the sha256 eo-naslib wrote", stored, " (a file eo-naslib did not write or an older one)")
-        try:
-            actual = seal(document)[CHECKSUM]
-        except (RecursionError, ValueError, TypeError):
-            actual = None
-        if actual != stored:
+        if not is_sealed(document):
             raise self.error(CHECKSUM, "the sha256 of the content", detail=" (the content was changed after it was written)")
         return document
