@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "eo_naslib"
 #: layer of each top-level part; a module may import only from its own layer or lower ones
 LAYERS = {
-    "errors": 0, "io": 0, "paths": 0, "arguments": 0, "processes": 0,
+    "errors": 0, "io": 0, "paths": 0, "arguments": 0, "processes": 0, "schema": 0,
     "space": 1,
     "benchmarks": 2, "training": 2, "testing": 2,
     "search": 3, "landscape": 3, "creation": 3,

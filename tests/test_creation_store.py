@@ -112,5 +112,5 @@ def test_bad_results_are_refused(built, tmp_path):
     with pytest.raises(DataFileError, match="different epochs"):
         store_from_records(mixed, "mixed")
     lying = [dict(records[0], cell={**records[0]["cell"], "hash": records[1]["cell"]["hash"]}), *records[2:]]
-    with pytest.raises(DataFileError, match="holds cell"):
+    with pytest.raises(DataFileError, match="hash of its matrix and ops"):
         store_from_records(lying, "lying")

@@ -42,6 +42,7 @@ from eo_naslib.naslib_compat import (
     validate,
 )
 from eo_naslib.naslib_compat.config import save_dir
+from eo_naslib.schema import is_sealed, seal
 from eo_naslib.naslib_compat.runner import main as runner_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -188,10 +189,14 @@ def run_dir(out_dir: str | Path, optimizer: str) -> Path:
 
 
 def journal_lines(directory: Path) -> list[dict[str, Any]]:
-    """The journal's lines, each complete (newline-terminated) and parsed, runtimes dropped."""
+    """The journal's lines, each complete (newline-terminated), sealed and parsed; runtimes and the
+    checksums (which cover the runtimes) dropped."""
     data = (directory / "search" / "journal.jsonl").read_bytes()
     assert data.endswith(b"\n"), "the journal ends in a torn line"
     lines = [json.loads(line) for line in data.decode().splitlines()]
+    assert all(is_sealed(line) for line in lines)
+    for line in lines:
+        line.pop("checksum")
     for line in lines[1:]:
         line["trajectory"].pop("runtime")
     return lines
@@ -367,6 +372,7 @@ def test_a_replay_that_diverges_from_the_journal_names_the_epoch(tmp_path, data_
     lines = journal.read_bytes().splitlines(keepends=True)
     entry = json.loads(lines[2])  # epochs 3..5: re evaluates one new cell per epoch
     entry["hashes"][1] = entry["hashes"][0]
+    entry = seal(entry)  # as another eo-naslib version would have written it
     journal.write_bytes(b"".join(lines[:2] + [json.dumps(entry).encode() + b"\n"] + lines[3:]))
     assert runner_main(["--config-file", str(path), "--quiet", "--resume"]) == 2
     line = one_line(capsys.readouterr().err)

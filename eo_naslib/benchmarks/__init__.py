@@ -10,7 +10,7 @@ from .base import Benchmark
 from .install import build_bundled
 from .metrics import METRICS, MetricInfo, metric_info
 from .results import CellMetrics, Estimate
-from .store import BenchmarkStore, installed, store_path
+from .store import BenchmarkStore, installed, is_stale, store_path
 from .stored import StoredBenchmark
 
 #: benchmark name -> what `eo-naslib data import` needs to install it
@@ -28,14 +28,15 @@ def load_benchmark(
     tabular-only with `surrogate=False`.
 
     `so2sat` and `cifar10` not installed yet: built once from the bundled `benchmarks_data/` into
-    the data dir (`$EO_NASLIB_DATA` or the user data dir), with a progress bar; `build=False`
-    raises instead.
+    the data dir (`$EO_NASLIB_DATA` or the user data dir), with a progress bar (and rebuilt, the
+    old file kept as a backup, when it is of an older store format); `build=False` raises instead.
     """
     directory = default_data_dir(data_dir)
     if not isinstance(name, str) or (name not in BENCHMARKS and name not in installed(directory)):
         choices = sorted({*BENCHMARKS, *installed(directory)})
         raise DataFileError(f"unknown benchmark {name!r}; choose one of {choices} (build others with `eo-naslib build store`)")
-    if build and name in BENCHMARKS and not store_path(directory, name).is_file():
+    path = store_path(directory, name)
+    if build and name in BENCHMARKS and (not path.is_file() or is_stale(path)):
         build_bundled(name, directory)
     store = BenchmarkStore.load(directory, name)
     return StoredBenchmark(store, surrogate=surrogate)

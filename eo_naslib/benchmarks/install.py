@@ -19,7 +19,7 @@ from ..paths import cache_dir, data_dir
 from .completion import complete_with_surrogates, tuning_record
 from .importers import import_path
 from .sources import BUNDLED_FOLDERS, NB101_OFFICIAL, SOURCES, bundled_dir
-from .store import BenchmarkStore, remove_leftovers, store_path
+from .store import BenchmarkStore, backup_store, is_stale, remove_leftovers, store_path
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def install(
 
 
 def build_bundled(name: str, directory: str | os.PathLike | None = None, progress: bool | None = None) -> Path:
-    """Build benchmark `name` from `benchmarks_data/` into the data dir unless a store is there already."""
+    """Build benchmark `name` from `benchmarks_data/` into the data dir unless a store of the current
+    format is there already (one of an older format is backed up, then rebuilt)."""
     target = data_dir(directory)
     source = bundled_dir() / BUNDLED_FOLDERS[name]
     if not source.is_dir():
@@ -60,8 +61,10 @@ def build_bundled(name: str, directory: str | os.PathLike | None = None, progres
     check_writable(target)
     with lock(target):
         path = store_path(target, name)
-        if path.is_file():  # another process built it while we waited for the lock
-            return path
+        if path.is_file():
+            if not is_stale(path):  # another process built it while we waited for the lock
+                return path
+            log.warning("%s is of an older store format; kept as %s, rebuilding", path, backup_store(target, name))
         log.info("building benchmark %r from %s into %s (once)", name, source, target)
         store = complete_with_surrogates(import_path(source), progress=progress)
         remove_leftovers(target, name)

@@ -5,7 +5,9 @@
 predictions for all 423,624 cells with their calibrated standard deviations (`std/<column>`; absent
 in stores built before them), and the manifest (a UTF-8 JSON member): metric schema (units,
 epochs, repeats), provenance (sources with sha256), surrogate quality, recorded walks, a build id
-and the sha256 of every array, checked at load time so a corrupt store is reported, not used.
+and the sha256 of every array. The manifest itself is sealed (`eo_naslib.schema.seal`: a checksum
+of its content) and schema-checked at load time (every metric's epochs among the fidelities and
+its arrays present, walks of NB101 hashes), so a corrupt or edited store is reported, not used.
 
 The file is written by `eo_naslib.io.atomic_write_bytes` (unique temporary name, fsync, rename)
 under the data dir's lock: a reader sees the old store or the new one, never a mix, and the
@@ -17,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -28,8 +32,10 @@ import numpy as np
 
 from ..errors import DataFileError
 from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, decode_json, lock, remove_temp_files
+from ..schema import HASH32, FileCheck, seal
 
-FORMAT_VERSION = 2
+#: 3: the manifest is sealed (stores of format 2 are rebuilt or re-imported)
+FORMAT_VERSION = 3
 SUFFIX = ".store.npz"
 _MANIFEST = "manifest"
 
@@ -127,7 +133,7 @@ class BenchmarkStore:
         arrays.update({f"measured/{k}": v for k, v in self.columns.items()})
         arrays.update({f"predicted/{k}": v for k, v in self.predicted.items()})
         arrays.update({f"std/{k}": v for k, v in self.predicted_std.items()})
-        manifest = {**self.manifest(), "build_id": uuid.uuid4().hex, "arrays_sha256": arrays_sha256(arrays)}
+        manifest = seal({**self.manifest(), "build_id": uuid.uuid4().hex, "arrays_sha256": arrays_sha256(arrays)})
         encoded = np.frombuffer(json.dumps(manifest, indent=1).encode("utf-8"), dtype=np.uint8)
         buffer = BytesIO()
         np.savez(buffer, **arrays, **{_MANIFEST: encoded})
@@ -163,24 +169,83 @@ class BenchmarkStore:
             raise DataFileError(f"{path} has format {version!r}, expected {FORMAT_VERSION}; {fix}")
         if arrays_sha256(data) != manifest.get("arrays_sha256"):
             raise DataFileError(f"{path} does not match its manifest's sha256 (corrupt or changed); {fix}")
-        try:
-            return cls(
-                name=manifest["name"],
-                description=manifest["description"],
-                hashes=data["hashes"],
-                fidelities=manifest["fidelities"],
-                default_epoch=manifest["default_epoch"],
-                metrics={m: MetricRecord(**r) for m, r in manifest["metrics"].items()},
-                columns={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("measured/")},
-                provenance=manifest["provenance"],
-                walks=manifest["walks"],
-                predicted={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("predicted/")},
-                predicted_std={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("std/")},
-                surrogate=manifest["surrogate"],
-                build_id=manifest.get("build_id", ""),
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise DataFileError(f"{path}: the manifest lacks {exc}; {fix}") from None
+        return cls._from_manifest(FileCheck(f"{path} (manifest)", fix), manifest, data, name)
+
+    @classmethod
+    def _from_manifest(cls, check: FileCheck, manifest: dict[str, Any], data: dict[str, np.ndarray], name: str) -> BenchmarkStore:
+        """The store of a checked manifest and its (checksum-verified) arrays."""
+        check.sealed(manifest)
+        if check.text(check.key(manifest, "name"), "name") != name:
+            raise check.error("name", repr(name), manifest["name"])
+        hashes = data.get("hashes")
+        if hashes is None or hashes.dtype.kind != "U" or hashes.ndim != 1:
+            raise check.error("hashes", "an array of NB101 hashes", detail=" (the array is missing or not text)")
+        fidelities = [check.integer(e, f"fidelities[{i}]", 0) for i, e in enumerate(check.listing(check.key(manifest, "fidelities"), "fidelities"))]
+        default_epoch = check.integer(check.key(manifest, "default_epoch"), "default_epoch")
+        if default_epoch not in fidelities:
+            raise check.error("default_epoch", f"one of the fidelities {fidelities}", default_epoch)
+        columns = {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("measured/")}
+        metrics = {}
+        for metric, raw in check.mapping(check.key(manifest, "metrics"), "metrics").items():
+            entry = check.mapping(raw, f"metrics.{metric}")
+            epochs = check.key(entry, "epochs", f"metrics.{metric}")
+            if epochs is not None:
+                for epoch in check.listing(epochs, f"metrics.{metric}.epochs"):
+                    if epoch not in fidelities:
+                        raise check.error(f"metrics.{metric}.epochs", f"epochs among the fidelities {fidelities}", epoch)
+            repeats = check.integer(check.key(entry, "repeats", f"metrics.{metric}"), f"metrics.{metric}.repeats", 1)
+            for epoch in epochs or [None]:
+                column = columns.get(column_key(metric, epoch))
+                if column is None or column.shape != (len(hashes), repeats):
+                    raise check.error(
+                        f"metrics.{metric}.epochs", "fidelities its arrays hold", epoch, f" (no {len(hashes)} x {repeats} array {column_key(metric, epoch)!r})"
+                    )
+            metrics[metric] = MetricRecord(epochs, repeats, check.text(entry.get("note", ""), f"metrics.{metric}.note"))
+        walks = check.listing(check.key(manifest, "walks"), "walks")
+        for i, walk in enumerate(walks):
+            for j, cell_hash in enumerate(check.listing(walk, f"walks[{i}]")):
+                check.text(cell_hash, f"walks[{i}][{j}]", HASH32, "a 32-hex-digit NB101 hash")
+        return cls(
+            name=name,
+            description=check.text(check.key(manifest, "description"), "description"),
+            hashes=hashes,
+            fidelities=fidelities,
+            default_epoch=default_epoch,
+            metrics=metrics,
+            columns=columns,
+            provenance=check.mapping(check.key(manifest, "provenance"), "provenance"),
+            walks=walks,
+            predicted={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("predicted/")},
+            predicted_std={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("std/")},
+            surrogate=check.mapping(check.key(manifest, "surrogate"), "surrogate"),
+            build_id=check.text(check.key(manifest, "build_id"), "build_id"),
+        )
+
+
+def is_stale(path: str | os.PathLike) -> bool:
+    """True for a readable store file of an older format (a corrupt one is not stale: `load` reports it)."""
+    try:
+        with np.load(path, allow_pickle=False) as contents:
+            manifest = json.loads(contents[_MANIFEST].tobytes().decode("utf-8"))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError):
+        return False
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    return isinstance(version, int) and version < FORMAT_VERSION
+
+
+def backup_store(directory: str | os.PathLike, name: str) -> Path:
+    """Copy `name`'s store in `directory` to `<name>.store.npz.backup-<UTC time>` (never over a
+    file); returns the backup's path. Restore it by renaming it back."""
+    source = store_path(directory, name)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target, number = source.with_name(f"{source.name}.backup-{stamp}"), 1
+    while target.exists():
+        target, number = source.with_name(f"{source.name}.backup-{stamp}-{number}"), number + 1
+    try:
+        shutil.copy2(source, target)
+    except OSError as exc:
+        raise DataFileError(f"cannot back up {source} to {target}: {exc.strerror or exc}; free space or fix permissions") from None
+    return target
 
 
 def installed(directory: str | os.PathLike) -> list[str]:

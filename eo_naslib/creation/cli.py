@@ -57,6 +57,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     store.add_argument(
         "--metrics", help="comma-separated metrics to keep (default: every one the records carry)"
     )
+    store.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace an existing store of NAME (or a shipped benchmark's name); the old one is kept as a backup",
+    )
     store.set_defaults(func=_store)
 
 
@@ -150,6 +155,7 @@ def _store(args: argparse.Namespace) -> int:
         surrogate=not args.no_surrogate,
         progress=True,
         metrics=metrics,
+        replace=args.replace,
     )
     print(
         json.dumps(
@@ -160,6 +166,7 @@ def _store(args: argparse.Namespace) -> int:
                 "metrics": list(store.metrics),
                 "fidelities": store.fidelities,
                 "surrogate_cv": {k: v["cv"] for k, v in store.surrogate.items()},
+                "replaced": store.provenance.get("replaced"),
             },
             indent=1,
         )

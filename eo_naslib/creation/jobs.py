@@ -33,7 +33,8 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ..errors import ConfigError, DataFileError
-from ..io import atomic_write_json, fingerprint, read_json
+from ..io import atomic_write_json, fingerprint, read_json, safe_child
+from ..schema import FileCheck, seal
 from ..space import Cell
 
 RECORD = "record.json"
@@ -84,11 +85,22 @@ def job_kind(name: str) -> JobKind:
 
 # ------------------------------------------------------------------------------------ state
 def job_dir(results: str | os.PathLike, identifier: str) -> Path:
-    return Path(results) / identifier
+    """The folder of job `identifier` in `results` (an id that is not a plain name is refused)."""
+    return safe_child(results, identifier)
 
 
 def is_done(directory: Path) -> bool:
     return (directory / RECORD).exists()
+
+
+def _audit_file(path: Path, required: str) -> dict[str, Any]:
+    """One `errors/` or `events/` file: a mapping whose `required` field is text, and a finite `time`."""
+    check = FileCheck(path, "move the file away (it is an audit record eo-naslib did not write)")
+    document = check.mapping(read_json(path), "(top level)")
+    check.text(check.key(document, required), required)
+    if "time" in document:
+        check.number(document["time"], "time", 0)
+    return document
 
 
 def failures(directory: Path) -> list[dict[str, Any]]:
@@ -96,7 +108,7 @@ def failures(directory: Path) -> list[dict[str, Any]]:
     folder = directory / ERRORS
     if not folder.is_dir():
         return []
-    return [read_json(p) for p in sorted(folder.glob("*.json"))]
+    return [_audit_file(p, "error") for p in sorted(folder.glob("*.json"))]
 
 
 def is_claimed(directory: Path) -> bool:
@@ -115,7 +127,7 @@ def is_claimed(directory: Path) -> bool:
 def events(directory: Path, name: str | None = None) -> list[dict[str, Any]]:
     """The job's audit events (all, or those called `name`), in time order."""
     folder = directory / EVENTS
-    found = [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    found = [_audit_file(p, "event") for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
     return [e for e in found if name is None or e["event"] == name]
 
 
@@ -174,7 +186,7 @@ def execute(job: Any, results: str, coordinator: str = "") -> dict[str, Any]:
         try:
             record = job_kind(job.kind).run(job.cell, job.settings, directory, True)
             if not is_done(directory):
-                atomic_write_json(directory / RECORD, record)
+                atomic_write_json(directory / RECORD, seal(record))
         except Exception as exc:  # noqa: BLE001 - a job's error is reported, the coordinator goes on
             error = f"{type(exc).__name__}: {exc}"
             atomic_write_json(
@@ -205,7 +217,13 @@ def _cell_part(cell: Cell) -> dict[str, Any]:
 
 def noop_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: bool = True) -> dict[str, Any]:
     """Does nothing: the record names the cell only (measures the job layer's own overhead)."""
-    return {"format": STANDIN_FORMAT, "cell": _cell_part(cell), "metrics": {}, "job": "noop"}
+    return {
+        "format": STANDIN_FORMAT,
+        "cell": _cell_part(cell),
+        "fingerprint": fingerprint(settings),
+        "metrics": {},
+        "job": "noop",
+    }
 
 
 def synthetic_metrics(cell: Cell, epochs: list[int]) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -274,6 +292,7 @@ def sleep_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: bool 
         "curves": curves,
         "epochs": [c["epoch"] for c in curves],
         "settings": {**settings, "epochs": epochs},
+        "fingerprint": fingerprint(settings),
         "training": {"device": "none (stand-in job)", "resumed_from_step": start},
         "versions": {},
         "synthetic": True,

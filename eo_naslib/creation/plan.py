@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..benchmarks.records import check_cell
 from ..errors import ConfigError, DataFileError
 from ..io import atomic_write_json, load_yaml, read_json, safe_child
+from ..schema import HASH32, HEX16, FileCheck
 from ..space import Cell
 from .jobs import job_kind
 from .sampling import SAMPLERS, random_walks, sample
@@ -72,6 +74,10 @@ class Plan:
             raise ConfigError(f"plan {self.name!r} has not been saved; save it into a directory first")
         return self.directory / RESULTS_DIR
 
+    def fingerprint(self) -> str:
+        """The fingerprint of the plan's settings, as its job kind computes it (in its records)."""
+        return job_kind(self.kind).fingerprint(self.settings)
+
     def job(self, identifier: str) -> Job:
         for job in self.jobs:
             if job.id == identifier:
@@ -96,8 +102,8 @@ class Plan:
         directory = Path(directory)
         path = directory / PLAN_FILE
         if path.exists():
-            existing = read_json(path)
-            if existing.get("jobs") != to_plain(self.to_dict())["jobs"] or existing.get("job") != self.kind:
+            existing, mine = read_json(path), to_plain(self.to_dict())
+            if not isinstance(existing, dict) or any(existing.get(k) != mine[k] for k in ("jobs", "job", "settings")):
                 raise ConfigError(f"{path} holds another plan; choose an empty directory or delete it")
         self.directory = directory
         atomic_write_json(path, self.to_dict())
@@ -154,7 +160,9 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_plan(path: str | os.PathLike) -> Plan:
-    """Read a plan from `plan.json` or the directory holding it."""
+    """Read a plan from `plan.json` or the directory holding it, checking every field it uses:
+    each job's cell is valid and has the stated hash, and its id is the one its kind, cell and
+    settings give (so no id can name a path outside the results folder)."""
     path = Path(path)
     if path.is_dir():
         path = path / PLAN_FILE
@@ -167,15 +175,34 @@ def load_plan(path: str | os.PathLike) -> Plan:
         raise DataFileError(
             f"{path} is not a plan (format {FORMAT}); make one with `eo-naslib build plan CONFIG`"
         )
-    kind, settings = data["job"], data["settings"]
+    check = FileCheck(path, "re-create the plan with `eo-naslib build plan CONFIG --out DIR`")
+    kind = check.text(check.key(data, "job"), "job")
+    settings = check.mapping(check.key(data, "settings"), "settings")
+    try:
+        expected = job_kind(kind).fingerprint(settings)
+    except ConfigError as exc:
+        raise check.error("job/settings", "a job kind and its valid settings", detail=f" ({exc})") from None
+    jobs, seen = [], set()
+    for i, raw in enumerate(check.listing(check.key(data, "jobs"), "jobs")):
+        entry = check.mapping(raw, f"jobs[{i}]")
+        identifier = check.text(check.key(entry, "id", f"jobs[{i}]"), f"jobs[{i}].id", HEX16, "a 16-hex-digit job id")
+        cell = check_cell(check, {k: entry.get(k) for k in ("hash", "matrix", "ops")}, f"jobs[{i}]")
+        if identifier != job_id(kind, cell.hash, expected) or identifier in seen:
+            raise check.error(f"jobs[{i}].id", f"the unique id of its kind, cell and settings ({job_id(kind, cell.hash, expected)})", identifier)
+        seen.add(identifier)
+        jobs.append(Job(identifier, cell.hash, entry["matrix"], entry["ops"], kind, settings))
+    walks = check.listing(check.key(data, "walks"), "walks")
+    for i, walk in enumerate(walks):
+        for j, cell_hash in enumerate(check.listing(walk, f"walks[{i}]")):
+            check.text(cell_hash, f"walks[{i}][{j}]", HASH32, "a 32-hex-digit NB101 hash")
     return Plan(
-        name=data["name"],
-        description=data["description"],
+        name=check.slug(check.key(data, "name"), "name"),
+        description=check.text(check.key(data, "description"), "description"),
         kind=kind,
         settings=settings,
-        jobs=[Job(j["id"], j["hash"], j["matrix"], j["ops"], kind, settings) for j in data["jobs"]],
-        sampler=data["sampler"],
-        store=data["store"],
-        walks=data["walks"],
+        jobs=jobs,
+        sampler=check.mapping(check.key(data, "sampler"), "sampler"),
+        store=check.mapping(check.key(data, "store"), "store"),
+        walks=walks,
         directory=path.parent,
     )

@@ -6,7 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..benchmarks.records import check_record
+from ..errors import DataFileError
 from ..io import read_json
+from ..schema import FileCheck
 from .jobs import CLAIM_INFO, RECORD, failures, is_claimed, is_done, job_dir
 from .plan import Plan
 
@@ -37,11 +40,25 @@ def plan_status(plan: Plan) -> dict[str, Any]:
         if failed:
             row["last_error"] = failed[-1]["error"]
         if state == "running" and (directory / CLAIM_INFO).exists():
-            row["claim"] = read_json(directory / CLAIM_INFO)
+            claim = directory / CLAIM_INFO
+            row["claim"] = FileCheck(claim, "it is rewritten when the job runs").mapping(read_json(claim), "(top level)")
         jobs.append(row)
     return {"plan": plan.name, "jobs": len(plan.jobs), **counts, "unfinished": jobs}
 
 
-def read_records(results: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every finished record under a results directory (`<results>/<job id>/record.json`), by job id."""
-    return [read_json(path) for path in sorted(Path(results).glob(f"*/{RECORD}"))]
+def read_records(results: str | os.PathLike, plan: Plan | None = None) -> list[dict[str, Any]]:
+    """Every finished record under a results directory (`<results>/<job id>/record.json`), by job id,
+    each checked (`benchmarks.records.check_record`); with `plan`, each against the job that claims
+    it (cell and settings fingerprint), and a record no job of the plan claims is refused."""
+    paths = sorted(Path(results).glob(f"*/{RECORD}"))
+    if plan is None:
+        return [check_record(read_json(path), path) for path in paths]
+    jobs = {job.id: job for job in plan.jobs}
+    stray = [path for path in paths if path.parent.name not in jobs]
+    if stray:
+        raise DataFileError(
+            f"{stray[0]} belongs to no job of plan {plan.name!r} ({len(stray)} such records); "
+            "move them away or build from the plan that made them"
+        )
+    expected = plan.fingerprint()
+    return [check_record(read_json(path), path, jobs[path.parent.name].hash, expected) for path in paths]

@@ -5,6 +5,11 @@ One record per cell (see `jobs`) becomes one row of a `BenchmarkStore`: every me
 per-epoch curves as extra fidelities, provenance (settings, devices, versions, plan, sampler),
 the plan's random walks, then surrogate completion by the benchmarks package's own
 `complete_with_surrogates`. `load_benchmark(name)` answers it like `so2sat`.
+
+Every record is checked before use (`benchmarks.records.check_record`: checksum, cell, the
+fingerprint of the job that claims it, finite in-range numbers). A store never replaces one that
+exists, nor takes a shipped benchmark's name (`so2sat`, `cifar10`), unless `replace=True`; then
+the previous store is kept as a backup named in the store's provenance (`replaced`).
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from ..benchmarks import BENCHMARKS
 from ..benchmarks.completion import complete_with_surrogates
 from ..benchmarks.metrics import METRICS
-from ..benchmarks.store import BenchmarkStore, MetricRecord, column_key
+from ..benchmarks.records import check_record
+from ..benchmarks.store import BenchmarkStore, MetricRecord, backup_store, column_key, store_path
 from ..errors import ConfigError, DataFileError
 from ..io import safe_child
 from ..paths import data_dir
-from ..space import Cell, CellTable
+from ..space import CellTable
 from .plan import Plan
 from .results import read_records
 
@@ -42,16 +49,8 @@ def _epochs_of(record: dict[str, Any]) -> int:
 def _check(records: list[dict[str, Any]], source: str) -> None:
     if not records:
         raise DataFileError(f"no finished records under {source}; run `eo-naslib build run PLAN` first")
-    for record in records:
-        if not isinstance(record.get("cell"), dict) or not isinstance(record.get("metrics"), dict):
-            raise DataFileError(
-                f"{source}: a record lacks its `cell` or `metrics`; it is not a training record"
-            )
-        cell = Cell(record["cell"]["matrix"], record["cell"]["ops"])
-        if cell.hash != record["cell"].get("hash"):
-            raise DataFileError(
-                f"{source}: a record says hash {record['cell'].get('hash')} but holds cell {cell.hash}"
-            )
+    for i, record in enumerate(records):
+        check_record(record, f"{source}: record {i}", sealed=False)
     duplicated = [h for h, n in Counter(r["cell"]["hash"] for r in records).items() if n > 1]
     if duplicated:
         raise DataFileError(
@@ -163,13 +162,24 @@ def build_store(
     space: CellTable | None = None,
     progress: bool = False,
     metrics: Sequence[str] | None = None,
+    replace: bool = False,
 ) -> BenchmarkStore:
-    """Read `results`, make the store (of `metrics`, default all), fit the completion surrogates,
-    save it into the data dir."""
+    """Read `results` (each record checked against its `plan` job when given), make the store (of
+    `metrics`, default all), fit the completion surrogates, save it into the data dir; an existing
+    store or a shipped benchmark's name is refused unless `replace` (see the module docstring)."""
     results = Path(results)
     if not results.is_dir():
         raise ConfigError(f"{results} is not a results directory; give <plan dir>/results")
-    records = read_records(results)
+    target = data_dir(directory)
+    safe_child(target, name)
+    existing = store_path(target, name)
+    if not replace and (name in BENCHMARKS or existing.exists()):
+        what = f"the shipped benchmark {name!r}" if name in BENCHMARKS else f"the benchmark {name!r}"
+        raise ConfigError(
+            f"{existing} would replace {what}; choose another --name, or pass --replace "
+            "(replace=True) to replace it (the previous store is kept as a backup)"
+        )
+    records = read_records(results, plan)
     if metrics is None and plan is not None:
         metrics = plan.store.get("metrics")
     measured = {(r.get("cell") or {}).get("hash") for r in records}
@@ -190,5 +200,7 @@ def build_store(
                 "pass surrogate=False (--no-surrogate)"
             )
         complete_with_surrogates(store, space=space, progress=progress)
-    store.save(data_dir(directory))
+    if existing.is_file():
+        store.provenance["replaced"] = {"store": str(existing), "backup": str(backup_store(target, name))}
+    store.save(target)
     return store

@@ -1,11 +1,14 @@
 """The search journal `search/journal.jsonl`: append-only checkpoints that cost O(new evaluations).
 
-Line 1, written atomically when a run starts: `{"journal": 1, "fingerprint": ..., "config": ...}`
+Line 1, written atomically when a run starts: `{"journal": 2, "fingerprint": ..., "config": ...}`
 (the resumable config and its fingerprint). Then one line per checkpoint, appended, flushed and
 fsynced: `{"epochs": [first, last], "evaluations": n, "trajectory": {key: [one value per epoch]},
 "hashes": [...], "values": [[...]]}`: the epochs since the last checkpoint and the distinct
 evaluations since it (the first `n` are in earlier lines), values in objective order (a value
 that is not finite is written null and replayed as NaN, as `to_jsonable` writes it everywhere).
+Every line is sealed with its `checksum` (`eo_naslib.schema.seal`), so an edited value (or an
+edit to null) is refused on resume rather than replayed; values that are not numbers or null are
+refused even under a valid checksum.
 
 A kill mid-append leaves a last line without its newline: `read_journal` ignores it (a resume
 cuts it off before appending). A resume rebuilds the optimizer from the config's seed and
@@ -18,6 +21,7 @@ checkpoints eo-naslib wrote before the journal) is read by `legacy_journal` and 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +31,7 @@ import numpy as np
 
 from ..errors import DataFileError, UnknownArchitectureError
 from ..io import JSONRefused, decode_json, fingerprint, read_json, to_jsonable
+from ..schema import is_sealed, seal
 from ..search import Evaluator, ReplayMismatch
 from .optimizer import DiscreteOptimizer
 
@@ -35,7 +40,8 @@ JOURNAL_DIR = "search"
 JOURNAL = f"{JOURNAL_DIR}/journal.jsonl"
 #: the full-state checkpoint of eo-naslib before the journal (read to migrate, never written)
 LEGACY_CHECKPOINT = f"{JOURNAL_DIR}/checkpoint.json"
-VERSION = 1
+#: 2: every line sealed with its checksum
+VERSION = 2
 
 
 @dataclass
@@ -61,8 +67,8 @@ class Journal:
         return data
 
 
-def _line(obj: Any) -> bytes:
-    return (json.dumps(to_jsonable(obj), separators=(",", ":")) + "\n").encode("utf-8")
+def _line(obj: dict[str, Any]) -> bytes:
+    return (json.dumps(to_jsonable(seal(obj)), separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def header(config: dict[str, Any]) -> bytes:
@@ -87,6 +93,26 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+#: trajectory keys holding text / flags; every other key holds numbers (or nulls)
+_TEXT_KEYS, _FLAG_KEYS = ("arch_hash",), ("measured",)
+
+
+def _trajectory_values(key: str, values: Any) -> bool:
+    """The per-epoch values of trajectory `key` are of its type."""
+    if key in _TEXT_KEYS:
+        return isinstance(values, list) and all(isinstance(v, str) for v in values)
+    if key in _FLAG_KEYS:
+        return isinstance(values, list) and all(isinstance(v, bool) for v in values)
+    return _numbers(values)
+
+
+def _numbers(values: Any) -> bool:
+    """A list of finite numbers or nulls (non-finite values as written), nothing else."""
+    return isinstance(values, list) and all(
+        v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)) for v in values
+    )
+
+
 def read_journal(path: str | Path, keys: Sequence[str]) -> Journal:
     """Parse and check a journal (each entry carries per-epoch lists for `keys`); `DataFileError`
     if it is unreadable or damaged anywhere but in a torn last line (a kill mid-append)."""
@@ -105,6 +131,8 @@ def read_journal(path: str | Path, keys: Sequence[str]) -> Journal:
         head = None
     if not isinstance(head, dict) or head.get("journal") != VERSION or not isinstance(head.get("config"), dict):
         raise _damaged(path, 1, "no journal header")
+    if not is_sealed(head):
+        raise _damaged(path, 1, "its checksum does not match its content")
     journal = Journal(
         path, str(head.get("fingerprint")), head["config"], {key: [] for key in keys}, complete=data[:end], torn=end < len(data)
     )
@@ -133,14 +161,16 @@ def _extend(journal: Journal, line: Any, number: int, keys: Sequence[str]) -> No
         raise _damaged(journal.path, number, f"it follows evaluation {line.get('evaluations')!r}, not {len(journal.hashes)}")
     if not (isinstance(hashes, list) and isinstance(values, list) and len(hashes) == len(values)):
         raise _damaged(journal.path, number, "hashes and values differ in length")
-    if not all(isinstance(h, str) for h in hashes) or not all(isinstance(v, list) for v in values):
-        raise _damaged(journal.path, number, "a hash is not text or values not a list")
+    if not all(isinstance(h, str) for h in hashes) or not all(_numbers(v) for v in values):
+        raise _damaged(journal.path, number, "a hash is not text or values not a list of numbers")
     trajectory = line.get("trajectory")
     n_epochs = last - first + 1
     if not isinstance(trajectory, dict) or any(
-        not isinstance(trajectory.get(key), list) or len(trajectory[key]) != n_epochs for key in keys
+        not _trajectory_values(key, trajectory.get(key)) or len(trajectory[key]) != n_epochs for key in keys
     ):
-        raise _damaged(journal.path, number, f"trajectory lacks {n_epochs} values for each of {list(keys)}")
+        raise _damaged(journal.path, number, f"trajectory lacks {n_epochs} values of the right type for each of {list(keys)}")
+    if not is_sealed(line):
+        raise _damaged(journal.path, number, "its checksum does not match its content: edited or corrupt")
     for key in keys:
         journal.trajectory[key].extend(trajectory[key])
     journal.hashes.extend(hashes)
@@ -163,6 +193,8 @@ def legacy_journal(path: str | Path, evaluator: Evaluator, keys: Sequence[str]) 
         raise DataFileError(f"checkpoint {path} is damaged; run without --resume to start afresh") from None
     if len(values) != len(hashes) or any(len(trajectory[key]) != epochs for key in keys):
         raise DataFileError(f"checkpoint {path} is damaged (its lists differ in length); run without --resume to start afresh")
+    if not all(_numbers(v) for v in values) or not all(_trajectory_values(key, trajectory[key]) for key in keys):
+        raise DataFileError(f"checkpoint {path} is damaged (a value is not a number); run without --resume to start afresh")
     journal = Journal(path, str(state.get("fingerprint")), config, trajectory, hashes, list(values), epochs)
     journal.complete = journal.to_bytes()
     return journal

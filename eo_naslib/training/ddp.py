@@ -23,17 +23,32 @@ from collections.abc import Sequence
 import torch
 import torch.distributed as torch_dist
 
+from ..errors import ConfigError
 from ..processes import die_with_parent
 from .cli import add_train_arguments, cell_from_args, config_from_args, run_reporting_errors
 from .job import train_and_measure
 from .loop import DistInfo
 
 
+#: what torchrun sets for every rank besides WORLD_SIZE
+_TORCHRUN_KEYS = ("MASTER_ADDR", "MASTER_PORT", "RANK")
+
+
 def init_from_env() -> DistInfo:
-    """Join the process group torchrun describes in the environment (a 1-process run if none)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    """Join the process group torchrun describes in the environment (a 1-process run if none);
+    a partial description (WORLD_SIZE without MASTER_ADDR, ...) is a `ConfigError`."""
+    raw = os.environ.get("WORLD_SIZE", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"WORLD_SIZE={raw!r} is not a positive integer; launch with torchrun or unset it")
+    world = int(raw)
     if world == 1:
         return DistInfo()
+    missing = [key for key in _TORCHRUN_KEYS if not os.environ.get(key)]
+    if missing:
+        raise ConfigError(
+            f"WORLD_SIZE={world} but {', '.join(missing)} not set: not launched by torchrun; launch with "
+            "`python -m torch.distributed.run --nproc_per_node N -m eo_naslib.training.ddp ...` or unset WORLD_SIZE"
+        )
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))

@@ -3,9 +3,12 @@
 The record's `metrics` use the names of `eo_naslib.benchmarks.metrics` (accuracies as fractions,
 `train_time_s` for the whole run, `latency_ms` / `latency_std_ms`, `params` of the trained
 So2Sat model, `size_kb` in KiB, `macs` per image); `curves` holds every evaluated epoch, and
-`settings`, `fingerprint`, `data`, `device`, `hardware` and `versions` say how it was made.
-A record whose fingerprint matches is returned without training; a checkpoint in `out_dir`
-is resumed (a different fingerprint is a `ConfigError` naming the changed keys).
+`settings`, `fingerprint`, `data`, `data_identity`, `device`, `hardware` and `versions` say how it
+was made, and a `checksum` seals it (`eo_naslib.schema.seal`). A record is reused only when it
+proves it (`benchmarks.records.check_record`: checksum, cell, in-range metrics) and its
+fingerprint and data identity (the data folder, and each file's size and mtime) are this run's:
+other settings or other data are a `ConfigError` naming them; a checkpoint in `out_dir` is resumed
+after its own checks (see `checkpoint`).
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ import numpy as np
 import torch
 import torchmetrics
 
+from ..benchmarks.records import check_record
 from ..errors import ConfigError, DataFileError
 from ..io import atomic_write_json, check_writable, lock, read_json
+from ..schema import seal
 from ..space import Cell
 from .config import TrainConfig
 from .hardware import device_description, hardware_metrics
 from .loop import SINGLE, DistInfo, train_model
-from .so2sat import So2SatSplits, load_so2sat
+from .so2sat import SPLIT_FILES, So2SatSplits, load_so2sat
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +59,28 @@ def versions() -> dict[str, str]:
     }
 
 
-def read_record(out_dir: str | os.PathLike, cell: Cell, config: TrainConfig) -> dict[str, Any] | None:
-    """The record in `out_dir`, None if there is none; one of another cell or settings is a `ConfigError`."""
+def data_identity(data: str | os.PathLike | So2SatSplits | None, config: TrainConfig) -> dict[str, Any] | None:
+    """Which data a run trains on: the resolved data folder and each So2Sat file's size and mtime
+    (None when no folder is known: nothing to compare)."""
+    directory = data.info.get("directory") if isinstance(data, So2SatSplits) else data or config.data_dir
+    if not directory:
+        return None
+    folder = Path(directory).resolve()
+    files = {}
+    for name in SPLIT_FILES.values():
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            continue
+        files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return {"directory": str(folder), "files": files}
+
+
+def read_record(
+    out_dir: str | os.PathLike, cell: Cell, config: TrainConfig, identity: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The record in `out_dir`, None if there is none. A record that fails its checks is a
+    `DataFileError`; one of another cell, settings or data (`identity`, when given) a `ConfigError`."""
     path = Path(out_dir) / RECORD
     if not path.exists():
         return None
@@ -64,6 +89,7 @@ def read_record(out_dir: str | os.PathLike, cell: Cell, config: TrainConfig) -> 
         raise DataFileError(
             f"{path} is not an eo-naslib training record; move it away or use another out dir"
         )
+    check_record(record, path)
     if record["cell"]["hash"] != cell.hash:
         raise ConfigError(
             f"{path} is the record of cell {record['cell']['hash']}, not {cell.hash}; use another out dir"
@@ -73,8 +99,14 @@ def read_record(out_dir: str | os.PathLike, cell: Cell, config: TrainConfig) -> 
             f"{path} is the record of cell {cell.hash} in another vertex order (another network: "
             f"matrix {record['cell'].get('matrix')}); use another out dir"
         )
-    if record.get("fingerprint") != config.fingerprint():
-        config.check_same(TrainConfig.from_dict(record["settings"]).result_dict(), f"record {path}")
+    if record["fingerprint"] != config.fingerprint():
+        config.check_same(TrainConfig.from_dict(record.get("settings") or {}).result_dict(), f"record {path}")
+    if identity is not None and record.get("data_identity") != identity:
+        trained = (record.get("data_identity") or {}).get("directory", "unrecorded data")
+        raise ConfigError(
+            f"{path} was trained on {trained} (as it was then), not on {identity['directory']} as it is now; "
+            "use another out dir to train on this data"
+        )
     return record
 
 
@@ -117,7 +149,7 @@ def train_and_measure(
     out = Path(out_dir)
     if dist.is_main:
         check_writable(out)
-    existing = read_record(out, cell, config)
+    existing = read_record(out, cell, config, data_identity(data, config))
     if existing is not None:
         log.info("record for %s with these settings exists in %s; not training again", cell.hash, out)
         return existing
@@ -175,6 +207,7 @@ def _train(
         "settings": config.to_dict(),
         "fingerprint": config.fingerprint(),
         "data": {k: v for k, v in splits.info.items() if k not in ("band_mean", "band_std")},
+        "data_identity": data_identity(splits, config),
         "model": {
             "network": "NB101",
             "in_channels": splits.in_channels,
@@ -194,6 +227,7 @@ def _train(
         "versions": versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    record = seal(record)
     atomic_write_json(out / RECORD, record)
     log.info("wrote %s", out / RECORD)
     return record

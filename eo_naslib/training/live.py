@@ -1,9 +1,12 @@
 """`LiveBenchmark`: a So2Sat benchmark that answers by training (or reading the cached record).
 
 Like JAHS-Bench-201's `kind="live"`: `query(cell, metric, epoch)` trains the cell with the
-benchmark's `TrainConfig` on the given So2Sat files unless a record with the same settings is in
-`cache_dir/<fingerprint[:16]>/<hash>/record.json`; every answer is measured. A cell is trained in
-NB101's labelling (`Cell.nb101()`), whatever vertex order it is given in. Curve metrics
+benchmark's `TrainConfig` on the given So2Sat files unless a record with the same settings and
+data is in `cache_dir/live/<key>/<hash>/record.json` (`key`: the settings' fingerprint and the data's
+identity, see `job.data_identity`); every answer is measured. A cell is trained in NB101's
+labelling (`Cell.nb101()`), whatever vertex order it is given in. A cached record is used only when
+it passes the record checks (`job.read_record`) and holds every metric the benchmark offers at
+every evaluated epoch; otherwise the query fails with one line naming the file. Curve metrics
 (accuracies, `train_time_s`) exist at the evaluated epochs (`fidelities`); hardware metrics
 (latency, params, size, MACs) are of the trained model, whatever the epoch.
 """
@@ -21,10 +24,12 @@ import pandas as pd
 from ..benchmarks.metrics import METRICS, metric_info
 from ..benchmarks.results import CellMetrics
 from ..errors import UnknownMetricError
+from ..io import fingerprint
 from ..paths import cache_dir as default_cache_dir
+from ..schema import FileCheck
 from ..space import Cell, all_cells
 from .config import TrainConfig
-from .job import RECORD, read_record, train_and_measure
+from .job import RECORD, data_identity, read_record, train_and_measure
 from .so2sat import So2SatSplits, load_so2sat
 
 #: metrics read from the per-epoch curves (the rest come from the hardware measurement)
@@ -57,7 +62,9 @@ class LiveBenchmark:
         epochs = set(range(self.config.eval_every, self.config.epochs + 1, self.config.eval_every))
         self.fidelities = tuple(sorted(epochs | {self.config.epochs}))
         self.default_epoch = self.config.epochs
-        self.cache = default_cache_dir(cache_dir) / "live" / self.config.fingerprint()[:16]
+        self.identity = data_identity(self.data, self.config)
+        key = fingerprint({"settings": self.config.fingerprint(), "data": self.identity})
+        self.cache = default_cache_dir(cache_dir) / "live" / key[:16]
         self._splits: So2SatSplits | None = None
 
     # ------------------------------------------------------------------ records
@@ -76,13 +83,31 @@ class LiveBenchmark:
         """The cell's record, training it first if it is not cached."""
         real = self._cell(cell)
         out = self.cache / real.hash
-        cached = read_record(out, real, self.config)
+        cached = self._cached(out, real)
         if cached is not None:
             return cached
         if self._splits is None:
             c = self.config
             self._splits = load_so2sat(self.data, c.sensor, c.subset_fraction, c.val_fraction, c.split_seed)
-        return train_and_measure(real, self.config, out, data=self._splits)
+        return self._complete(train_and_measure(real, self.config, out, data=self._splits), out / RECORD)
+
+    def _cached(self, out: Path, cell: Cell) -> dict[str, Any] | None:
+        record = read_record(out, cell, self.config, self.identity)
+        return None if record is None else self._complete(record, out / RECORD)
+
+    def _complete(self, record: dict[str, Any], source: Path) -> dict[str, Any]:
+        """`record` if it holds every hardware metric and every curve metric at every fidelity."""
+        check = FileCheck(source, "delete the file to train the cell again")
+        metrics = check.mapping(check.key(record, "metrics"), "metrics")
+        for metric in HARDWARE_METRICS:
+            check.number(check.key(metrics, metric, "metrics"), f"metrics.{metric}")
+        points = {p.get("epoch"): p for p in check.listing(check.key(record, "curves"), "curves") if isinstance(p, dict)}
+        for epoch in self.fidelities:
+            if epoch not in points:
+                raise check.error("curves", f"a point at every evaluated epoch {list(self.fidelities)}", detail=f" (epoch {epoch} is missing)")
+            for metric in CURVE_METRICS:
+                check.number(check.key(points[epoch], metric, f"curves[epoch {epoch}]"), f"curves[epoch {epoch}].{metric}")
+        return record
 
     # ------------------------------------------------------------------ protocol
     def _check(self, metric: str, epoch: int | None) -> int:
@@ -139,7 +164,7 @@ class LiveBenchmark:
         table = all_cells()
         out = np.full(len(table), np.nan)
         for cell_hash in self.measured_hashes():
-            record = read_record(self.cache / cell_hash, table.cell(table.index(cell_hash)), self.config)
+            record = self._cached(self.cache / cell_hash, table.cell(table.index(cell_hash)))
             if record is not None:
                 out[table.index(cell_hash)] = self._value(record, metric, epoch)
         return out

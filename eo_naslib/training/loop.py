@@ -30,7 +30,7 @@ from torchmetrics.functional.classification import multiclass_accuracy, multicla
 
 from ..errors import ConfigError
 from ..space import Cell
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import check_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .network import NB101Network
 from .so2sat import NUM_CLASSES, So2SatSplits
@@ -171,32 +171,16 @@ def train_model(
     steps_per_epoch = n_train // config.batch_size
     total_steps = steps_per_epoch * config.epochs
     start_epoch, curves, train_time = 0, [], 0.0
-    state = load_checkpoint(checkpoint) if checkpoint is not None and dist.is_main else None
+    def check(saved: dict[str, Any]) -> None:
+        check_checkpoint(saved, checkpoint, config, cell, model, optimizer)
+
+    state = load_checkpoint(checkpoint, check) if checkpoint is not None and dist.is_main else None
     if dist.world_size > 1:  # rank 0 sets a corrupt checkpoint aside before the others read it
         torch_dist.barrier()
         if not dist.is_main and checkpoint is not None:
-            state = load_checkpoint(checkpoint)
+            state = load_checkpoint(checkpoint, check)
     if state is not None:
-        config.check_same(state["settings"], f"checkpoint {checkpoint}")
-        if state["cell_hash"] != cell.hash:
-            raise ConfigError(
-                f"checkpoint {checkpoint} is of cell {state['cell_hash']}, not {cell.hash}; use a new output directory"
-            )
-        if [state.get("cell_matrix", cell.matrix.tolist()), state.get("cell_ops", list(cell.ops))] != [
-            cell.matrix.tolist(),
-            list(cell.ops),
-        ]:
-            raise ConfigError(
-                f"checkpoint {checkpoint} is of cell {cell.hash} in another vertex order (another network: "
-                f"ops {state['cell_ops']}); use a new output directory"
-            )
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError as exc:
-            raise ConfigError(
-                f"checkpoint {checkpoint} does not fit this network of cell {cell.hash} (trained in another "
-                f"vertex order?): {str(exc).splitlines()[0]}; use a new output directory"
-            ) from None
+        model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, curves, train_time = state["epoch"], state["curves"], state["train_time_s"]
         log.info("resuming %s from epoch %d of %d (%s)", cell.hash, start_epoch, config.epochs, checkpoint)
