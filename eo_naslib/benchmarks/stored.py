@@ -11,13 +11,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import numpy as np
-import pandas as pd
 
 from ..errors import UnknownArchitectureError, UnknownMetricError
+from ..lazy import lazy_module
 from ..space import Cell, CellTable, all_cells
 from .metrics import METRICS
 from .results import CellMetrics
 from .store import BenchmarkStore, column_key
+
+#: only `to_dataframe` needs pandas; a query does not pay for importing it
+pd = lazy_module("pandas")
 
 CellOrHash = Union[Cell, str]  # typing.Union: a runtime alias, `|` on classes needs Python >= 3.10
 

@@ -23,6 +23,8 @@ from ..io import fingerprint
 
 SENSORS = ("s1", "s2", "fusion")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: So2Sat patches are 32x32 and each stack after the first halves them (max-pool 2x2): log2(32) + 1
+MAX_STACKS = 6
 
 
 def _as_float(key: str, value: int | str) -> float:
@@ -103,6 +105,11 @@ class TrainConfig:
             "latency_repeats",
         ):
             positive_int(getattr(self, key), key)
+        if self.num_stacks > MAX_STACKS:
+            raise ConfigError(
+                f"num_stacks {self.num_stacks} is too deep for 32x32 patches: each stack after the first halves "
+                f"them, so at most {MAX_STACKS} fit; lower num_stacks"
+            )
         if not 0.0 < self.subset_fraction <= 1.0:
             raise ConfigError(f"subset_fraction must be in (0, 1], got {self.subset_fraction!r}")
         if not 0.0 <= self.val_fraction < 1.0:

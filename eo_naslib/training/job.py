@@ -28,7 +28,8 @@ from ..io import atomic_write_json, check_writable, lock, read_json
 from ..space import Cell
 from .config import TrainConfig
 from .hardware import device_description, hardware_metrics
-from .loop import SINGLE, DistInfo, train_model
+from .limits import check_memory, estimate_bytes
+from .loop import SINGLE, DistInfo, resolve_device, train_model
 from .so2sat import So2SatSplits, load_so2sat
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,11 @@ def _train(
     checkpoint = out / CHECKPOINT
     if not resume and dist.is_main and checkpoint.exists():
         checkpoint.unlink()
+    estimate = estimate_bytes(
+        cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
+        config.batch_size // dist.world_size, training=True,
+    )  # fmt: skip
+    check_memory(estimate, resolve_device(config), f"training with batch_size {config.batch_size}")
     splits = load_data(config, data)
     result = train_model(cell, splits, config, checkpoint, dist)
     if not dist.is_main:

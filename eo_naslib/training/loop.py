@@ -28,6 +28,7 @@ from ..errors import ConfigError
 from ..space import Cell
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .limits import check_device
 from .network import NB101Network
 from .so2sat import NUM_CLASSES, So2SatSplits
 
@@ -63,7 +64,7 @@ def resolve_device(config: TrainConfig) -> torch.device:
         raise ConfigError(
             f"device {config.device!r} asked for but CUDA is not available; use 'cpu' or 'auto'"
         )
-    return device
+    return check_device(device)
 
 
 def use_bf16(config: TrainConfig, device: torch.device) -> bool:
