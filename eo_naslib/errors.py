@@ -37,6 +37,10 @@ class ConfigError(EONASLibError, ValueError):
     """An experiment configuration has a bad key or value."""
 
 
+class TrainingDivergedError(EONASLibError, ArithmeticError):
+    """A training run's loss became NaN or infinite; no record is written."""
+
+
 def positive_int(value: object, name: str) -> int:
     """`value` as an int if it is a positive integer (not a bool or float), else a `ConfigError`."""
     return _whole_number(value, name, 1, "a positive integer")

@@ -84,7 +84,7 @@ def load_data(config: TrainConfig, data: str | os.PathLike | So2SatSplits | None
             "no So2Sat data given; pass --data DIR (holding training.h5, validation.h5, testing.h5)"
         )
     return load_so2sat(
-        directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed
+        directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed, config.nonfinite
     )
 
 

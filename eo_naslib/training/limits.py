@@ -77,6 +77,7 @@ def estimate_bytes(
         outputs[0] += output.numel()
 
     hooks = [m.register_forward_hook(count) for m in model.modules() if not list(m.children())]
+    model.eval()  # batch statistics of one image would be refused at 1x1; shapes are the same
     with torch.no_grad():
         model(image)
     for hook in hooks:
