@@ -39,8 +39,8 @@ def cell_of(args: argparse.Namespace) -> Cell | str:
 
 
 def _query(args: argparse.Namespace) -> int:
+    cell = cell_of(args)  # before a first use builds the store
     benchmark: StoredBenchmark = load_benchmark(args.benchmark, args.data_dir, surrogate=not args.table)
-    cell = cell_of(args)
     metrics = args.metric or sorted(benchmark.store.metrics)
     values = {m: benchmark.query(cell, m, args.epoch) for m in metrics}
     measured = {m: benchmark.is_measured(cell, m, args.epoch) for m in metrics}

@@ -47,6 +47,11 @@ class FootprintSettings:
             positive_int(getattr(self, name), name)
         for epoch in (*([] if self.epoch is None else [self.epoch]), *self.persistence_epochs):
             non_negative_int(epoch, "epoch")
+        if list(self.persistence_epochs) != sorted(set(self.persistence_epochs)):
+            raise ConfigError(
+                f"persistence epochs must be distinct budgets in increasing order, e.g. 4 12 36 108; "
+                f"got {list(self.persistence_epochs)}"
+            )
         non_negative_float(self.epsilon, "epsilon")
         non_negative_int(self.seed, "seed")
 

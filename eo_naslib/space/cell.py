@@ -62,6 +62,10 @@ def _validate(matrix: Any, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
             "matrix must be strictly upper triangular (edges go from lower to higher vertex "
             f"index); nonzero at {list(zip(*np.nonzero(np.tril(m))))[:3]}"
         )
+    if not isinstance(ops, (list, tuple, np.ndarray)) or not all(isinstance(op, str) for op in ops):
+        raise InvalidCellError(
+            f"ops must be a list of op names, one per vertex, e.g. ['input', 'conv3x3-bn-relu', 'output']; got {ops!r}"
+        )
     ops = list(ops)
     if len(ops) != n:
         raise InvalidCellError(f"{len(ops)} ops given for a {n} x {n} matrix; give one op per vertex")

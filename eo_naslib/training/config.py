@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..errors import ConfigError, positive_int
+from ..errors import ConfigError, positive_int, seed_int
 from ..io import fingerprint
 
 SENSORS = ("s1", "s2", "fusion")
@@ -113,6 +113,8 @@ class TrainConfig:
             "latency_repeats",
         ):
             positive_int(getattr(self, key), key)
+        for key in ("seed", "split_seed"):
+            seed_int(getattr(self, key), key)
         if self.num_stacks > MAX_STACKS:
             raise ConfigError(
                 f"num_stacks {self.num_stacks} is too deep for 32x32 patches: each stack after the first halves "
