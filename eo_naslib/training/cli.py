@@ -143,9 +143,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def _train(args: argparse.Namespace) -> int:
     require_train_extra("train")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    record = job.train_and_measure(
-        cell_from_args(args), config_from_args(args), args.out, resume=not args.no_resume
-    )
+    config = config_from_args(args)
+    cell = cell_from_args(args)
+    loop.resolve_device(config)  # a device that does not compute is refused before any work
+    record = job.train_and_measure(cell, config, args.out, resume=not args.no_resume)
     print(
         json.dumps(
             {
