@@ -188,6 +188,14 @@ def test_train_estimates_memory_before_loading_data(tmp_path, capsys):
     assert code == 2 and "training with batch_size 10000000 needs about" in err
 
 
+def test_train_estimates_evaluation_and_latency_batches_too(synthetic, tmp_path):
+    for key in ("eval_batch_size", "latency_batch_size"):
+        config = TrainConfig.from_dict({**TINY_TRAINING, "device": "cpu", key: 10**8})
+        with pytest.raises(ConfigError, match=f"inference with {key} 100000000 needs about"):
+            train_and_measure(CELL, config, tmp_path / key, data=synthetic)
+        assert not (tmp_path / key / RECORD).exists()
+
+
 def test_num_stacks_too_deep_for_32x32_is_refused():
     with pytest.raises(ConfigError, match="num_stacks 7 is too deep for 32x32"):
         TrainConfig(num_stacks=7)
@@ -198,4 +206,6 @@ def test_num_stacks_too_deep_for_32x32_is_refused():
 def test_the_estimate_grows_with_batch_and_stem():
     small = estimate_bytes(CELL, 10, 16, 3, 3, 8, training=True)
     assert estimate_bytes(CELL, 10, 16, 3, 3, 16, training=True).activation_bytes == 2 * small.activation_bytes
+    assert small.at(16, training=True) == estimate_bytes(CELL, 10, 16, 3, 3, 16, training=True)
+    assert small.at(8, training=False).weights_bytes * 4 == small.weights_bytes
     assert estimate_bytes(CELL, 10, 32, 3, 3, 8, training=True).parameters > 3 * small.parameters

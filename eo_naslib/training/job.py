@@ -138,7 +138,11 @@ def _train(
         cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
         config.batch_size // dist.world_size, training=True,
     )  # fmt: skip
-    check_memory(estimate, resolve_device(config), f"training with batch_size {config.batch_size}")
+    device = resolve_device(config)
+    check_memory(estimate, device, f"training with batch_size {config.batch_size}")
+    for key in ("eval_batch_size", "latency_batch_size"):  # evaluation and the latency run come later
+        batch = getattr(config, key)
+        check_memory(estimate.at(batch, training=False), device, f"inference with {key} {batch}")
     splits = load_data(config, data)
     result = train_model(cell, splits, config, checkpoint, dist)
     if not dist.is_main:

@@ -52,10 +52,17 @@ class MemoryEstimate:
     parameters: int
     weights_bytes: int
     activation_bytes: int
+    image_activation_bytes: int
 
     @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.activation_bytes
+
+    def at(self, batch_size: int, training: bool) -> MemoryEstimate:
+        """The same network's estimate for another batch size or mode (no new pass)."""
+        copies = 4 if training else 1
+        per_image = self.image_activation_bytes
+        return MemoryEstimate(self.parameters, self.parameters * FLOAT_BYTES * copies, batch_size * per_image, per_image)
 
 
 def estimate_bytes(
@@ -83,8 +90,7 @@ def estimate_bytes(
     for hook in hooks:
         hook.remove()
     parameters = sum(p.numel() for p in model.parameters())
-    copies = 4 if training else 1
-    return MemoryEstimate(parameters, parameters * FLOAT_BYTES * copies, batch_size * outputs[0] * FLOAT_BYTES)
+    return MemoryEstimate(parameters, 0, 0, outputs[0] * FLOAT_BYTES).at(batch_size, training)
 
 
 def available_bytes(device: torch.device) -> int:
