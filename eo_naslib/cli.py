@@ -1,33 +1,57 @@
-"""The `eo-naslib` command line; each subpackage contributes its subcommands."""
+"""The `eo-naslib` command line: a registry of commands, each loaded only when it is chosen.
+
+`COMMANDS` maps every command to the module that adds its parser (an `add_parser(subparsers)`
+function) and its one-line help. To print `eo-naslib --help` or run one command, only the chosen
+command's module is imported (with `importlib`); the others appear in the help as placeholders, so
+`--help` or a query never imports torch, xgboost or scikit-learn.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+import sys
 from collections.abc import Sequence
 
 from .errors import report_errors
 
-#: Modules with an `add_parser(subparsers)` function, one per command group.
-COMMAND_MODULES = (
-    "eo_naslib.space.cli",
-    "eo_naslib.benchmarks.cli",
-    "eo_naslib.naslib_compat.cli",
-    "eo_naslib.landscape.cli",
-    "eo_naslib.experiments.cli",
-    "eo_naslib.training.cli",
-    "eo_naslib.creation.cli",
-)
+#: command -> (module with `add_parser(subparsers)`, one-line help), in the order `--help` lists them
+COMMANDS = {
+    "space": ("eo_naslib.space.cli", "the NAS-Bench-101 cell space"),
+    "data": ("eo_naslib.benchmarks.cli", "install and inspect benchmark data"),
+    "query": ("eo_naslib.benchmarks.query_cli", "one cell's metrics from an installed benchmark"),
+    "run": ("eo_naslib.naslib_compat.cli", "a NASLib-style search run from a YAML config"),
+    "footprint": (
+        "eo_naslib.landscape.cli",
+        "fitness landscape footprint of a benchmark (or `footprint compare` several records)",
+    ),
+    "experiment": ("eo_naslib.experiments.cli", "configurations x seeds, Mann-Whitney tests and plots"),
+    "train": ("eo_naslib.training.cli", "train one cell on So2Sat LCZ42 and write its benchmark record"),
+    "measure": ("eo_naslib.training.cli", "hardware metrics of one cell's network on this device"),
+    "build": ("eo_naslib.creation.cli", "build a benchmark: plan jobs, run them (local/ray/slurm), store results"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named in `argv`: its first word that is not an option (global options take no value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with `command`'s module loaded (every module when `command` is "all")."""
     parser = argparse.ArgumentParser(prog="eo-naslib", description="Neural architecture search for Earth Observation.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv: debug)")
     parser.add_argument("-q", dest="quiet_log", action="store_true", help="log warnings and errors only")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(subparsers)
+    loaded: set[str] = set()
+    for name, (module, help_text) in COMMANDS.items():
+        if command in (name, "all") or module == COMMANDS.get(command or "", ("",))[0]:
+            if module not in loaded:
+                importlib.import_module(module).add_parser(subparsers)
+                loaded.add(module)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -38,6 +62,7 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(chosen_command(arguments)).parse_args(arguments)
     configure_logging(args.verbose, args.quiet_log)
     return report_errors(lambda: args.func(args))

@@ -39,6 +39,8 @@ class ConfigError(EONASLibError, ValueError):
 
 class EngineError(EONASLibError, ConnectionError):
     """A compute engine (a Ray cluster, the SLURM controller) did not answer within its deadline."""
+class TrainingDivergedError(EONASLibError, ArithmeticError):
+    """A training run's loss became NaN or infinite; no record is written."""
 
 
 def positive_int(value: object, name: str) -> int:
@@ -49,6 +51,18 @@ def positive_int(value: object, name: str) -> int:
 def non_negative_int(value: object, name: str) -> int:
     """`value` as an int if it is an integer >= 0 (not a bool or float), else a `ConfigError`."""
     return _whole_number(value, name, 0, "an integer, 0 or more")
+
+
+#: the largest seed every consumer takes (numpy's legacy seeding and torch's generators: 32 bits)
+MAX_SEED = 2**32 - 1
+
+
+def seed_int(value: object, name: str) -> int:
+    """`value` as an int if it is a seed numpy and torch both take (0 .. 2**32 - 1), else a `ConfigError`."""
+    number = _whole_number(value, name, 0, f"a seed, an integer from 0 to {MAX_SEED}")
+    if number > MAX_SEED:
+        raise ConfigError(f"{name} must be a seed, an integer from 0 to {MAX_SEED}, got {value!r}")
+    return number
 
 
 def non_negative_float(value: object, name: str) -> float:

@@ -6,6 +6,11 @@ strategies lean on bad input: negative / zero / float / huge / NaN numbers, miss
 directories where files belong and files where directories belong, non-UTF-8 and wrongly shaped
 JSON/YAML, YAML alias bombs and tags, `../` names, unknown keys and wrongly typed config values.
 
+The examples are the same on every interpreter and hypothesis version: `derandomize=True` and no
+example database, and every defect the fuzz (or issue 26) found is pinned as an explicit `@example`
+and, with the error it must give, in `test_defects_found_stay_fixed`; `search: {epochs: null}`
+(a TypeError in naslib_compat/optimizer.py, found only by Python 3.9's hypothesis) among them.
+
 Long work is never started: once a command has validated its input and is about to start work
 that takes minutes (space enumeration, a footprint, training, a plan's jobs, a Ray cluster, a
 download), a stub raises `_LongWork`, which counts as a pass. Searches and experiments do run,
@@ -33,7 +38,7 @@ import yaml
 
 pytest.importorskip("h5py", reason="the fuzz plans training jobs: needs the `train` extra (h5py, torch)")
 pytest.importorskip("torch", reason="the fuzz plans training jobs: needs the `train` extra (h5py, torch)")
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from eo_naslib import cli
@@ -132,6 +137,7 @@ MUST_REFUSE = {
     **dict.fromkeys(["--seed", "--warmup"], NOT_NON_NEGATIVE),
     **dict.fromkeys(["--epsilon", "--cpus"], NOT_POSITIVE_FLOAT),
     "--gpus": NOT_NON_NEGATIVE_FLOAT,
+    "--device": {"meta"},  # computes nothing: no latency to report, nothing to train
 }  # fmt: skip
 
 
@@ -302,10 +308,10 @@ def world(tmp_path_factory, space, data_dir, eo_data, nb101_subset) -> dict[str,
         mp.setattr(space_cache, "enumerate_space", _long_work)
         mp.setattr(landscape_cli, "footprint", _long_work)
         mp.setattr(install_module.pooch, "retrieve", _no_network)
-        mp.setattr(training_cli, "train_and_measure", _long_work)
-        mp.setattr(training_cli, "hardware_metrics", _long_work)
-        mp.setattr(training_cli, "build_model", _build_model_stub)
-        mp.setattr(creation_cli, "run_plan", _long_work)
+        mp.setattr(training_cli.job, "train_and_measure", _long_work)
+        mp.setattr(training_cli.hardware, "hardware_metrics", _long_work)
+        mp.setattr(training_cli.loop, "build_model", _build_model_stub)
+        mp.setattr(creation_cli.coordinator, "run_plan", _long_work)
         mp.setattr(creation_cli, "get_backend", _local_backend_only)
         mp.setattr(experiments_cli, "backend_from_args", _long_work)
         mp.setattr(datasets_module, "_open", lambda name, data_dir: synthetic)
@@ -564,6 +570,8 @@ def test_run_and_runner_configs(world, entry):
     prefix = ["run"] if entry == "run" else []
     counter = iter(range(10**6))
 
+    bad = world["files"]["file"]
+
     @FUZZ
     @given(
         st.one_of(_config_variants(run_config(world["run_out"])), st.sampled_from(BAD_VALUES)) | st.none(),
@@ -571,6 +579,13 @@ def test_run_and_runner_configs(world, entry):
         st.lists(st.sampled_from(["--resume", "--quiet", "--no-progress"]), unique=True, max_size=2),
         mostly([], _overrides()),
     )
+    @example(run_config(world["run_out"], search={"epochs": None}), bad, [], [])  # TypeError in optimizer.py
+    @example(run_config(world["run_out"]), bad, [], ["search.epochs", "null"])
+    @example(run_config(world["run_out"], search=[{"epochs": 5}]), bad, [], [])
+    @example(run_config(world["run_out"], seed=2**70), bad, [], [])
+    @example(run_config(world["run_out"], seed=-1), bad, [], [])
+    @example(run_config(world["run_out"], data_dir=""), bad, [], [])
+    @example(run_config(world["run_out"], search={"epochs": 3, "checkpoint_freq": None}), bad, [], [])
     def case(config: Any, bad_path: str, flags: list[str], overrides: list[str]) -> None:
         if config is None:
             config_file = bad_path
@@ -655,7 +670,7 @@ def test_footprint(world):
             ("--steps", numbers("5")),
             ("--trials", numbers("2")),
             ("--runs", numbers("3")),
-            ("--epochs", st.sampled_from(["4 12", "0", "36 -1", "x"])),
+            ("--epochs", st.sampled_from(["4 12", "0", "36 -1", "x", "108 4", "4 4"])),
             ("--proxy-samples", numbers("5")),
             (
                 "--reference",
@@ -680,6 +695,7 @@ def test_footprint(world):
             max_size=4,
         ),
     )
+    @example(["--benchmark", "so2sat"], ["--out", str(world["root"] / "fp_out")], ["--epochs", "108 4"])
     def case(benchmark: list[str], out: list[str], flags: list[str]) -> None:
         check("footprint", _split_multi(["footprint", *benchmark, *out, *flags]))
 
@@ -778,6 +794,8 @@ def _cell_options(world: dict[str, Any]) -> st.SearchStrategy[list[str]]:
         ["--matrix", "[[0, 1e400], [0, 0]]", "--ops", '["input", "output"]'], ["--matrix", "null", "--ops", "null"],
         ["--matrix", '{"a": 1}', "--ops", '{"b": 2}'], ["--matrix", "[[0,1],[0,0]]", "--ops", '["input", ["output"]]'],
         ["--matrix", "[[" + ",".join(["1"] * 9) + "]]*9", "--ops", "[]"], ["--hash", "x", "--matrix", "[]"],
+        ["--matrix", "[[0,1],[0,0]]", "--ops", '{"input": "output"}'], ["--matrix", "[[0,1],[0,0]]", "--ops", "null"],
+        ["--matrix", "[[0,1],[0,0]]", "--ops", '[["input"], ["output"]]'],
     ])  # fmt: skip
 
 
@@ -785,7 +803,8 @@ def test_train_and_measure(world):
     root = world["root"]
     sets = st.sampled_from(["epochs=2", "epochs=-1", "epochs=1.5", "epochs=ten", "lr=.nan", "lr=-1", "batch_size=0",
                             "stem_channels=[8]", "colour=red", "novalue", "=3", "sensor=s9", "subset_fraction=2",
-                            "device=cuda:9", "seed=&a [*a]", "lr=1e999", "epochs=null"])  # fmt: skip
+                            "device=cuda:9", "seed=&a [*a]", "lr=1e999", "epochs=null", "split_seed=-1",
+                            "seed=1180591620717411303424", "num_stacks=7", "nonfinite=drop", "device=meta"])  # fmt: skip
 
     @FUZZ
     @given(
@@ -802,6 +821,10 @@ def test_train_and_measure(world):
             max_size=3,
         ),
     )
+    @example(["--hash", world["hash"]], ["--data", str(root / "h5")], ["--out", str(root / "train_out")], ["--set", "split_seed=-1"])
+    @example(["--hash", world["hash"]], ["--data", str(root / "h5")], ["--out", str(root / "train_out")], ["--set", "num_stacks=7"])
+    @example(["--hash", world["hash"]], ["--data", str(root / "h5")], ["--out", str(root / "train_out")], ["--device", "meta"])
+    @example(["--matrix", "[[0,1],[0,0]]", "--ops", '{"b": 2}'], ["--data", str(root / "h5")], ["--out", str(root / "train_out")], [])
     def train(cell: list[str], data: list[str], out: list[str], flags: list[str]) -> None:
         check("train", ["train", *cell, *data, *out, *flags])
 
@@ -822,6 +845,10 @@ def test_train_and_measure(world):
             max_size=3,
         ),
     )
+    @example(["--hash", world["hash"]], ["--device", "meta"])
+    @example(["--hash", world["hash"]], ["--device", "cpu", "--batch-size", str(10**7)])
+    @example(["--hash", world["hash"]], ["--device", "cpu", "--stem-channels", str(10**5)])
+    @example(["--matrix", "[[0,1],[0,0]]", "--ops", "null"], [])
     def measure(cell: list[str], flags: list[str]) -> None:
         check("measure", ["measure", *cell, *flags])
 
@@ -905,3 +932,38 @@ def test_build(world):
 
     act()
     reached("build plan", "build")
+
+
+# ----------------------------------------------------------------------- defects found, pinned
+def _run_yaml(world: dict[str, Any], name: str, **changes: Any) -> str:
+    return _write(world["root"] / "pinned" / f"{name}.yaml", _dump(run_config(world["run_out"], **changes)))
+
+
+PINNED = {
+    "search epochs null": (lambda w: ["run", "--config-file", _run_yaml(w, "a", search={"epochs": None})],
+                           "search.epochs must be a positive integer, got None"),
+    "search as a list": (lambda w: ["run", "--config-file", _run_yaml(w, "b", search=[{"epochs": 5}])], "search must be a mapping"),
+    "seed 2**70": (lambda w: ["run", "--config-file", _run_yaml(w, "c", seed=2**70)], "seed must be a seed"),
+    "empty data_dir": (lambda w: ["run", "--config-file", _run_yaml(w, "d", data_dir="")], "data_dir must be a folder path"),
+    "measure on meta": (lambda w: ["measure", "--hash", w["hash"], "--device", "meta"], "does not compute"),
+    "batch of 10**7": (lambda w: ["measure", "--hash", w["hash"], "--device", "cpu", "--batch-size", str(10**7)], "needs about"),
+    "ops null": (lambda w: ["measure", "--matrix", "[[0,1],[0,0]]", "--ops", "null"], "ops must be a list of op names"),
+    "ops an object": (lambda w: ["train", "--matrix", "[[0,1],[0,0]]", "--ops", '{"b": 2}', "--data", w["root"] / "h5",
+                                 "--out", w["root"] / "train_out"], "ops must be a list of op names"),
+    "split_seed -1": (lambda w: ["train", "--hash", w["hash"], "--data", w["root"] / "h5", "--out", w["root"] / "train_out",
+                                 "--set", "split_seed=-1"], "split_seed must be a seed"),
+    "num_stacks 7": (lambda w: ["train", "--hash", w["hash"], "--data", w["root"] / "h5", "--out", w["root"] / "train_out",
+                                "--set", "num_stacks=7"], "too deep for 32x32"),
+    "train on meta": (lambda w: ["train", "--hash", w["hash"], "--data", w["root"] / "h5", "--out", w["root"] / "train_out",
+                                 "--device", "meta"], "does not compute"),
+    "unordered fidelities": (lambda w: ["footprint", "--benchmark", "so2sat", "--out", w["root"] / "fp_out", "--epochs", "108", "4"],
+                             "increasing order"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_defects_found_stay_fixed(world, name):
+    make_argv, message = PINNED[name]
+    argv = [str(a) for a in make_argv(world)]
+    code, _, err = invoke(cli.main, [*argv, "--no-progress"] if argv[0] == "run" else argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (argv, code, err)

@@ -175,7 +175,7 @@ def batch(spec):
     work, live = spec["work"], spec["live"]
     root = os.path.abspath(live)
     for warm in spec.get("warm", []):  # what every child would otherwise compute again
-        {"graph": lambda: SPACE.neighbour_graph("edit", True), "parser": build_parser, "encoding": cache_encoding}[warm]()
+        {"graph": lambda: SPACE.neighbour_graph("edit", True), "parser": lambda: build_parser("all"), "encoding": cache_encoding}[warm]()
     results = {}
     shutil.rmtree(live, ignore_errors=True)
     os.makedirs(live)

@@ -173,7 +173,7 @@ def test_resume_after_interruption_gives_the_same_trajectory(tmp_path, synthetic
         ({"optimizer": "bananaz"}, "optimizer 'bananaz' is unknown; allowed: "),
         ({"dataset": "imagenet"}, "dataset 'imagenet' is unknown; allowed: "),
         ({"search_space": "darts"}, "search_space 'darts' is unknown; allowed: "),
-        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"seed": -1}, "seed must be a seed, an integer from 0"),
         ({"colour": 1}, "config key 'colour' is unknown; allowed: "),
         ({"search": {"epochs": 0}}, "search.epochs must be a positive integer"),
         ({"search": {"epochs": 5, "popsize": 3}}, "search key 'popsize' is unknown for optimizer 're'; did you mean 'population_size'? allowed: "),

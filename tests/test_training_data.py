@@ -43,7 +43,8 @@ def test_subset_is_stratified_seeded_and_disjoint(synthetic):
 
 def test_chunked_reader_equals_direct_read(synthetic):
     indices = np.array([0, 5, 6, 300, 599])
-    rows = read_rows(synthetic / "training.h5", ("sen1", "sen2"), indices, chunk_rows=4)
+    rows, masked = read_rows(synthetic / "training.h5", ("sen1", "sen2"), indices, chunk_rows=4)
+    assert masked == 0
     with h5py.File(synthetic / "training.h5") as handle:
         expected = np.concatenate([handle["sen1"][list(indices)], handle["sen2"][list(indices)]], axis=-1)
     assert np.array_equal(rows, expected.transpose(0, 3, 1, 2))

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 
 from ..errors import DataFileError
+from ..lazy import lazy_module
 from ..paths import data_dir as default_data_dir
 from .base import Benchmark
-from .install import build_bundled
 from .metrics import METRICS, MetricInfo, metric_info
 from .results import CellMetrics, Estimate
 from .store import BenchmarkStore, installed, is_stale, store_path
 from .stored import StoredBenchmark
+
+#: building a bundled store needs the importers and the surrogate stack (xgboost, scikit-learn):
+#: loaded only when a store is missing
+installer = lazy_module("eo_naslib.benchmarks.install")
 
 #: benchmark name -> what `eo-naslib data import` needs to install it
 BENCHMARKS = {
@@ -37,7 +41,7 @@ def load_benchmark(
         raise DataFileError(f"unknown benchmark {name!r}; choose one of {choices} (build others with `eo-naslib build store`)")
     path = store_path(directory, name)
     if build and name in BENCHMARKS and (not path.is_file() or is_stale(path)):
-        build_bundled(name, directory)
+        installer.build_bundled(name, directory)
     store = BenchmarkStore.load(directory, name)
     return StoredBenchmark(store, surrogate=surrogate)
 

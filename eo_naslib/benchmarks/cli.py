@@ -7,9 +7,12 @@ import json
 
 from ..errors import DataFileError
 from ..paths import data_dir
+from ..lazy import lazy_module
 from . import load_benchmark
-from .install import download, install, save_tuning
 from .store import BenchmarkStore, installed
+
+#: importing sources and fitting surrogates (xgboost, scikit-learn): loaded by `data import|download` only
+installer = lazy_module("eo_naslib.benchmarks.install")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -47,15 +50,15 @@ def _summary(store: BenchmarkStore) -> str:
 def _import(args: argparse.Namespace) -> int:
     stores = []
     for path in args.paths:
-        stores.append(install(path, args.data_dir, surrogate=not args.no_surrogate, progress=True, tune=args.tune))
+        stores.append(installer.install(path, args.data_dir, surrogate=not args.no_surrogate, progress=True, tune=args.tune))
         print(f"installed {_summary(stores[-1])} into {data_dir(args.data_dir)}")
     if args.save_tuning:
-        print(f"wrote {save_tuning(stores, args.save_tuning)}")
+        print(f"wrote {installer.save_tuning(stores, args.save_tuning)}")
     return 0
 
 
 def _download(args: argparse.Namespace) -> int:
-    for store in download(args.data_dir, official_nb101=args.nb101_official):
+    for store in installer.download(args.data_dir, official_nb101=args.nb101_official):
         print(f"installed {_summary(store)} into {data_dir(args.data_dir)}")
     return 0
 

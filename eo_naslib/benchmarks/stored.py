@@ -13,14 +13,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import numpy as np
-import pandas as pd
 
 from ..errors import DataFileError, UnknownArchitectureError, UnknownMetricError
+from ..lazy import lazy_module
 from ..space import Cell, CellTable, all_cells
 from .metrics import METRICS
 from .results import CellMetrics, Estimate
 from .store import BenchmarkStore, column_key
 from .uncertainty import LEVELS
+
+#: only `to_dataframe` needs pandas; a query does not pay for importing it
+pd = lazy_module("pandas")
 
 CellOrHash = Union[Cell, str]  # typing.Union: a runtime alias, `|` on classes needs Python >= 3.10
 

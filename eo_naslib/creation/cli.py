@@ -9,11 +9,14 @@ from pathlib import Path
 from ..arguments import non_negative_float, positive_float, positive_int
 from ..errors import ConfigError
 from ..paths import data_dir
+from ..lazy import lazy_module
 from .backends import BACKENDS, CONNECT_TIMEOUT_S, Backend, get_backend
-from .coordinator import run_plan
-from .plan import load_config, load_plan, make_plan
-from .results import plan_status
-from .store import build_store
+
+#: each action's stack, imported when the action runs (sampling needs scipy, storing xgboost)
+coordinator = lazy_module("eo_naslib.creation.coordinator")
+plans = lazy_module("eo_naslib.creation.plan")
+plan_results = lazy_module("eo_naslib.creation.results")
+stores = lazy_module("eo_naslib.creation.store")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -117,37 +120,37 @@ def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]
 
 
 def _plan(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = plans.load_config(args.config)
     if args.data:
         settings = config.get("settings") or {}
         if not isinstance(settings, dict):
             raise ConfigError(f"{args.config}: settings must be a mapping of training settings, got {settings!r}")
         config["settings"] = {**settings, "data_dir": str(Path(args.data).resolve())}
-    plan = make_plan(config)
+    plan = plans.make_plan(config)
     path = plan.save(args.out)
     print(json.dumps({"plan": str(path), "jobs": len(plan.jobs), "job": plan.kind, "sampler": plan.sampler}))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
+    plan = plans.load_plan(args.plan)
     with backend_from_args(args, plan.directory / "slurm") as backend:
-        summary = run_plan(plan, backend, max_attempts=args.max_attempts, progress=not args.no_progress)
+        summary = coordinator.run_plan(plan, backend, max_attempts=args.max_attempts, progress=not args.no_progress)
     print(json.dumps({"plan": plan.name, "backend": args.backend, **summary.to_dict()}, indent=1))
     return 1 if summary.failed else 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    print(json.dumps(plan_status(load_plan(args.plan)), indent=1))
+    print(json.dumps(plan_results.plan_status(plans.load_plan(args.plan)), indent=1))
     return 0
 
 
 def _store(args: argparse.Namespace) -> int:
     results = Path(args.results)
     plan_file = results.parent / "plan.json"
-    plan = load_plan(plan_file) if plan_file.exists() else None
+    plan = plans.load_plan(plan_file) if plan_file.exists() else None
     metrics = args.metrics.split(",") if args.metrics else None
-    store = build_store(
+    store = stores.build_store(
         results,
         args.name,
         args.data_dir,

@@ -96,6 +96,8 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         optimizer = spec.get("optimizer", "pls")
         if optimizer not in OPTIMIZERS:
             raise ConfigError(f"configuration {name!r}: optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}")
+        if not isinstance(spec.get("search") or {}, dict):
+            raise ConfigError(f"configuration {name!r}: search must be a mapping of search keys, got {spec['search']!r}")
         search = dict(spec.get("search") or {})
         allowed = sorted({*OPTIMIZERS[optimizer].defaults, *SEARCH_KEYS})
         bad = sorted(set(search) - set(allowed))
@@ -110,6 +112,9 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
     for pair in comparisons:
         if len(pair) != 2 or any(not isinstance(name, str) or name not in configurations for name in pair):
             raise ConfigError(f"comparison {list(pair)} must name two of the configurations {sorted(configurations)}")
+    for key in ("out_dir", "data_dir"):
+        if data.get(key) is not None and (not isinstance(data[key], str) or not data[key].strip()):
+            raise ConfigError(f"{key} must be a folder path, or left out for the default, got {data[key]!r}")
     safe_child(".", str(data["name"]))
     for name in configurations:
         safe_child(".", name)

@@ -146,6 +146,7 @@ def summary(record: dict) -> dict:
         "fdc_hamming_r": record["fdc"]["hamming"]["correlation"],
         "fdc_edit_r": record["fdc"]["edit"]["correlation"],
         "tau": record["ruggedness"]["tau"],
+        "tau_flag": record["ruggedness"].get("tau_flag"),
         "exact_optima": (lo.get("exact") or {}).get("count"),
         "birthday_estimate": (lo.get("birthday") or {}).get("estimate"),
         "ratio_estimate": (lo.get("ratio") or {}).get("estimate"),

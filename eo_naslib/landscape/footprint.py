@@ -56,6 +56,11 @@ class FootprintSettings:
         at_most(int(self.trials) * int(self.runs), MAX_BILS_RUNS, "trials x runs", BILS_RUNS_WHY, "lower trials or runs")
         for epoch in (*([] if self.epoch is None else [self.epoch]), *self.persistence_epochs):
             non_negative_int(epoch, "epoch")
+        if list(self.persistence_epochs) != sorted(set(self.persistence_epochs)):
+            raise ConfigError(
+                f"persistence epochs must be distinct budgets in increasing order, e.g. 4 12 36 108; "
+                f"got {list(self.persistence_epochs)}"
+            )
         non_negative_float(self.epsilon, "epsilon")
         non_negative_int(self.seed, "seed")
 

@@ -54,6 +54,18 @@ def autocorrelation(series: np.ndarray, lag: int = 1) -> float:
     return float(np.mean(dev[:-lag] * dev[lag:]) / var)
 
 
+def tau_meaning(mean_rho: float) -> str | None:
+    """What a tau that is not a correlation length means (None when it is one: rho(1) > 0)."""
+    if mean_rho < 0:
+        return (
+            "negative: neighbours' fitness is anti-correlated (mean rho(1) < 0), so tau is no correlation "
+            "length; read the landscape as maximally rugged (each step tends to reverse the last)"
+        )
+    if mean_rho == 0:
+        return "infinite: neighbours' fitness is uncorrelated (mean rho(1) = 0), a landscape as rugged as noise"
+    return None
+
+
 def ruggedness(series: Sequence[np.ndarray]) -> dict[str, Any]:
     """Per-walk rho(1) and tau_i = 1 / rho_i(1), and tau = 1 / mean rho(1) over the walks (seeds)."""
     rho = np.array([autocorrelation(s) for s in series])
@@ -70,6 +82,7 @@ def ruggedness(series: Sequence[np.ndarray]) -> dict[str, Any]:
         "rho1": rho.tolist(),
         "mean_rho1": mean_rho,
         "tau": 1.0 / mean_rho if mean_rho != 0 else float("inf"),
+        "tau_flag": tau_meaning(mean_rho),
         "tau_per_walk": tau_i.tolist(),
         "tau_per_walk_median": float(np.median(tau_i[valid])),
         "rho1_quantiles": {

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, positive_int
+from ..errors import ConfigError, positive_int, seed_int
 from ..io import load_yaml
 from ..search import OPTIMIZERS, Objective
 from .dataset_api import DATASETS, canonical_search_space
@@ -88,13 +88,12 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         raise _unknown("config key", key, sorted(ours))
     ignored_top = sorted(set(config) & NASLIB_TOP_KEYS)
     config = copy.deepcopy(config)
-    if not isinstance(config["seed"], int) or isinstance(config["seed"], bool) or config["seed"] < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {config['seed']!r}")
+    seed_int(config["seed"], "seed")
     for key in ("out_dir", "dataset", "optimizer"):
         if not isinstance(config[key], str) or not config[key].strip():
             raise ConfigError(f"{key} must be a non-empty string, got {config[key]!r}; e.g. {key}: {EXAMPLES[key]}")
-    if config.get("data_dir") is not None and not isinstance(config["data_dir"], str):
-        raise ConfigError(f"data_dir must be a folder path or null, got {config['data_dir']!r}")
+    if config.get("data_dir") is not None and (not isinstance(config["data_dir"], str) or not config["data_dir"].strip()):
+        raise ConfigError(f"data_dir must be a folder path, or null for the default, got {config['data_dir']!r}")
     config["search_space"] = str(config["search_space"])
     canonical_search_space(config["search_space"])
     if config["dataset"] not in DATASETS:
@@ -112,6 +111,9 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"search must be a mapping of search keys, got {search!r}")
     if "epochs" not in search:
         raise ConfigError("search.epochs (the number of distinct cells to evaluate) is missing")
+    positive_int(search["epochs"], "search.epochs")  # null included: the budget has no default
+    if "checkpoint_freq" in search and search["checkpoint_freq"] is None:
+        del search["checkpoint_freq"]  # null: the default
     for key in ("epochs", "checkpoint_freq", "fidelity"):
         _positive_int(search, key)
     allowed = set(GENERIC_SEARCH_KEYS) | set(OUR_SEARCH_KEYS) | set(OPTIMIZERS[config["optimizer"]].defaults)

@@ -1,12 +1,13 @@
 """`eo-naslib train` (train one cell on So2Sat, write its record) and `eo-naslib measure` (hardware only).
 
-Importable without the `train` extra (torch, torchmetrics, ptflops), so `eo-naslib` keeps working for
-query-only installs: the two commands then fail with one line saying what to install.
+Imports no torch: the training stack is declared with `lazy_module` and loaded when a command runs,
+so `--help` is instant and query-only installs (no `train` extra) get one line saying what to install.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
@@ -17,25 +18,33 @@ from typing import Any
 from ..arguments import non_negative_int, positive_int
 from ..errors import ConfigError, EONASLibError, InvalidCellError
 from ..io import load_yaml
+from ..lazy import lazy_module
 from ..space import Cell, all_cells
 from .config import SENSORS, TrainConfig
 
-try:  # the `train` extra
-    from .hardware import hardware_metrics
-    from .job import train_and_measure
-    from .loop import build_model, resolve_device, use_bf16
-
-    MISSING: str | None = None
-except ImportError as exc:  # pragma: no cover - depends on the installation
-    MISSING = exc.name or str(exc)
+#: the `train` extra's packages these commands need
+TRAIN_EXTRA = ("torch", "torchmetrics", "h5py")
+#: the training stack (torch), executed when `train` or `measure` first uses it
+hardware = lazy_module("eo_naslib.training.hardware")
+job = lazy_module("eo_naslib.training.job")
+limits = lazy_module("eo_naslib.training.limits")
+loop = lazy_module("eo_naslib.training.loop")
 
 
 def require_train_extra(command: str) -> None:
     """Raise `ConfigError` naming the missing package when the `train` extra is not installed."""
-    if MISSING is not None:
+    missing = [name for name in TRAIN_EXTRA if not _installed(name)]
+    if missing:
         raise ConfigError(
-            f"`eo-naslib {command}` needs {MISSING!r}; install the extra: pip install 'eo-naslib[train]'"
+            f"`eo-naslib {command}` needs {missing[0]!r}; install the extra: pip install 'eo-naslib[train]'"
         )
+
+
+def _installed(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # a finder refusing it, or a half-removed package
+        return False
 
 
 def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,9 +143,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def _train(args: argparse.Namespace) -> int:
     require_train_extra("train")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    record = train_and_measure(
-        cell_from_args(args), config_from_args(args), args.out, resume=not args.no_resume
-    )
+    config = config_from_args(args)
+    cell = cell_from_args(args)
+    loop.resolve_device(config)  # a device that does not compute is refused before any work
+    record = job.train_and_measure(cell, config, args.out, resume=not args.no_resume)
     print(
         json.dumps(
             {
@@ -154,10 +164,16 @@ def _measure(args: argparse.Namespace) -> int:
     config = TrainConfig(
         sensor=args.sensor, device=args.device, precision=args.precision, stem_channels=args.stem_channels
     )
-    device = resolve_device(config)
-    model = build_model(cell_from_args(args), config, config.in_channels)
-    bf16 = use_bf16(config, device)
-    result = hardware_metrics(
+    device = loop.resolve_device(config)
+    cell = cell_from_args(args)
+    estimate = limits.estimate_bytes(
+        cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
+        args.batch_size, training=False,
+    )  # fmt: skip
+    limits.check_memory(estimate, device, f"measuring with --batch-size {args.batch_size}")
+    model = loop.build_model(cell, config, config.in_channels)
+    bf16 = loop.use_bf16(config, device)
+    result = hardware.hardware_metrics(
         model,
         (config.in_channels, 32, 32),
         device,

@@ -19,11 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..errors import ConfigError, positive_int
+from ..errors import ConfigError, positive_int, seed_int
 from ..io import fingerprint
 
 SENSORS = ("s1", "s2", "fusion")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: what to do with NaN/inf pixels: refuse the file (default), or replace them by the band mean and count them
+NONFINITE = ("refuse", "mask")
+#: So2Sat patches are 32x32 and each stack after the first halves them (max-pool 2x2): log2(32) + 1
+MAX_STACKS = 6
 
 
 def _as_float(key: str, value: int | str) -> float:
@@ -67,6 +71,7 @@ class TrainConfig:
     latency_batch_size: int = 64
     latency_warmup: int = 10
     latency_repeats: int = 50
+    nonfinite: str = "refuse"
 
     #: keys that do not change what is trained (excluded from the fingerprint)
     RUNTIME_KEYS = frozenset(
@@ -81,6 +86,9 @@ class TrainConfig:
             "latency_batch_size",
             "latency_warmup",
             "latency_repeats",
+            # a file without NaN/inf trains the same either way, one with them is refused under
+            # "refuse", and under "mask" the record's data section counts the masked pixels
+            "nonfinite",
         }
     )
 
@@ -89,6 +97,8 @@ class TrainConfig:
             raise ConfigError(f"sensor {self.sensor!r} is unknown; choose one of {list(SENSORS)}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision {self.precision!r} is unknown; choose one of {list(PRECISIONS)}")
+        if self.nonfinite not in NONFINITE:
+            raise ConfigError(f"nonfinite {self.nonfinite!r} is unknown; choose one of {list(NONFINITE)}")
         if self.schedule not in ("cosine", "constant"):
             raise ConfigError(f"schedule {self.schedule!r} is unknown; choose 'cosine' or 'constant'")
         for key in (
@@ -104,6 +114,13 @@ class TrainConfig:
             "latency_repeats",
         ):
             positive_int(getattr(self, key), key)
+        for key in ("seed", "split_seed"):
+            seed_int(getattr(self, key), key)
+        if self.num_stacks > MAX_STACKS:
+            raise ConfigError(
+                f"num_stacks {self.num_stacks} is too deep for 32x32 patches: each stack after the first halves "
+                f"them, so at most {MAX_STACKS} fit; lower num_stacks"
+            )
         if not 0.0 < self.subset_fraction <= 1.0:
             raise ConfigError(f"subset_fraction must be in (0, 1], got {self.subset_fraction!r}")
         if not 0.0 <= self.val_fraction < 1.0:

@@ -33,7 +33,8 @@ from ..schema import seal
 from ..space import Cell
 from .config import TrainConfig
 from .hardware import device_description, hardware_metrics
-from .loop import SINGLE, DistInfo, train_model
+from .limits import check_memory, estimate_bytes
+from .loop import SINGLE, DistInfo, resolve_device, train_model
 from .so2sat import SPLIT_FILES, So2SatSplits, load_so2sat
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def load_data(config: TrainConfig, data: str | os.PathLike | So2SatSplits | None
             "no So2Sat data given; pass --data DIR (holding training.h5, validation.h5, testing.h5)"
         )
     return load_so2sat(
-        directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed
+        directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed, config.nonfinite
     )
 
 
@@ -170,6 +171,15 @@ def _train(
     checkpoint = out / CHECKPOINT
     if not resume and dist.is_main and checkpoint.exists():
         checkpoint.unlink()
+    estimate = estimate_bytes(
+        cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
+        config.batch_size // dist.world_size, training=True,
+    )  # fmt: skip
+    device = resolve_device(config)
+    check_memory(estimate, device, f"training with batch_size {config.batch_size}")
+    for key in ("eval_batch_size", "latency_batch_size"):  # evaluation and the latency run come later
+        batch = getattr(config, key)
+        check_memory(estimate.at(batch, training=False), device, f"inference with {key} {batch}")
     splits = load_data(config, data)
     result = train_model(cell, splits, config, checkpoint, dist)
     if not dist.is_main:

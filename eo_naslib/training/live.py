@@ -88,7 +88,7 @@ class LiveBenchmark:
             return cached
         if self._splits is None:
             c = self.config
-            self._splits = load_so2sat(self.data, c.sensor, c.subset_fraction, c.val_fraction, c.split_seed)
+            self._splits = load_so2sat(self.data, c.sensor, c.subset_fraction, c.val_fraction, c.split_seed, c.nonfinite)
         return self._complete(train_and_measure(real, self.config, out, data=self._splits), out / RECORD)
 
     def _cached(self, out: Path, cell: Cell) -> dict[str, Any] | None:

@@ -28,10 +28,11 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_cohen_kappa
 
-from ..errors import ConfigError
+from ..errors import ConfigError, TrainingDivergedError
 from ..space import Cell
 from .checkpoint import check_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .limits import check_device
 from .network import NB101Network
 from .so2sat import NUM_CLASSES, So2SatSplits
 
@@ -67,7 +68,7 @@ def resolve_device(config: TrainConfig) -> torch.device:
         raise ConfigError(
             f"device {config.device!r} asked for but CUDA is not available; use 'cpu' or 'auto'"
         )
-    return device
+    return check_device(device)
 
 
 def use_bf16(config: TrainConfig, device: torch.device) -> bool:
@@ -228,6 +229,11 @@ def train_model(
             torch.cuda.synchronize(device)
         train_time += time.perf_counter() - epoch_start
         done = epoch + 1
+        if not torch.isfinite(loss_sum):  # one check per epoch: the sum is non-finite once any step was
+            raise TrainingDivergedError(
+                f"cell {cell.hash}: the training loss became {float(loss_sum)} in epoch {done} "
+                f"(lr {config.lr}); no record is written; lower lr or check the data"
+            )
         if done % config.eval_every == 0 or done == config.epochs:
             point: dict[str, Any] = {
                 "epoch": done,

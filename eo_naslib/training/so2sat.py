@@ -18,6 +18,13 @@ Splits (seed 002, section 5.4): a class-stratified, seeded `subset_fraction` (35
 `training.h5`, re-split (stratified, seeded) into training and held-out validation with
 `val_fraction` (0.2); with `val_fraction=0` validation is `validation.h5`. Test is `testing.h5`.
 Per-band mean/std come from the training split only, accumulated chunk by chunk in float64.
+
+Checked before training, all streamed: every needed object is a dataset of the right kind (a
+`label` group, a bytes `label` or a dangling external link is refused by name), labels are one-hot,
+no split is empty (an empty `testing.h5` fails here, not after the last epoch), and every pixel of
+the selected rows is finite, checked block by block while they are read. A NaN or inf is refused
+naming the file, split, band and first (sample, row, column); with `nonfinite="mask"` it is replaced
+by its band's training mean (0 after normalisation), counted per split in `info["masked_nonfinite"]`.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import numpy as np
 import torch
 
 from ..errors import DataFileError
+from .config import NONFINITE
 
 log = logging.getLogger(__name__)
 
@@ -56,29 +64,45 @@ def _open(path: Path) -> h5py.File:
         raise DataFileError(f"{path} is not a readable HDF5 file ({exc}); re-download it") from None
 
 
+def _dataset(handle: h5py.File, path: Path, key: str) -> h5py.Dataset:
+    """`handle[key]` if it is a dataset that opens, else a `DataFileError` saying what it is instead."""
+    link = handle.get(key, getlink=True)
+    if link is None:
+        raise DataFileError(f"{path} has no dataset {key!r} (found {sorted(handle)}); is it a So2Sat LCZ42 file?")
+    try:
+        obj = handle[key]
+    except (KeyError, OSError):
+        target = f"{link.filename}:{link.path}" if isinstance(link, h5py.ExternalLink) else getattr(link, "path", "?")
+        raise DataFileError(
+            f"{path}: {key!r} is a link to {target}, which cannot be opened; put the linked file beside it or "
+            "store the data in the file itself"
+        ) from None
+    if not isinstance(obj, h5py.Dataset):
+        raise DataFileError(f"{path}: {key!r} is an HDF5 {type(obj).__name__.lower()}, not a dataset; is it a So2Sat LCZ42 file?")
+    return obj
+
+
 def check_file(path: Path, keys: tuple[str, ...]) -> int:
-    """Check datasets, shapes and band counts of one file; returns its number of samples."""
+    """Check datasets, kinds, shapes and band counts of one file; returns its number of samples."""
     with _open(path) as handle:
-        for key in (*keys, "label"):
-            if key not in handle:
-                raise DataFileError(
-                    f"{path} has no dataset {key!r} (found {sorted(handle)}); is it a So2Sat LCZ42 file?"
-                )
-        n = handle["label"].shape[0]
-        if handle["label"].shape != (n, NUM_CLASSES):
+        label = _dataset(handle, path, "label")
+        if label.dtype.kind not in "fiub":
+            raise DataFileError(f"{path}: 'label' has dtype {label.dtype}; expected numbers (a one-hot matrix)")
+        n = label.shape[0] if label.shape else 0
+        if label.shape != (n, NUM_CLASSES):
             raise DataFileError(
-                f"{path}: 'label' has shape {handle['label'].shape}; expected (N, {NUM_CLASSES}) one-hot"
+                f"{path}: 'label' has shape {label.shape}; expected (N, {NUM_CLASSES}) one-hot"
             )
         for key in keys:
-            shape = handle[key].shape
+            data = _dataset(handle, path, key)
             expected = (n, PATCH, PATCH, SENSOR_BANDS[key])
-            if shape != expected:
+            if data.shape != expected:
                 raise DataFileError(
-                    f"{path}: {key!r} has shape {shape}; expected {expected} (N x {PATCH} x {PATCH} patches, "
+                    f"{path}: {key!r} has shape {data.shape}; expected {expected} (N x {PATCH} x {PATCH} patches, "
                     f"{SENSOR_BANDS[key]} bands, as many as labels)"
                 )
-            if handle[key].dtype.kind != "f":
-                raise DataFileError(f"{path}: {key!r} has dtype {handle[key].dtype}; expected floats")
+            if data.dtype.kind != "f":
+                raise DataFileError(f"{path}: {key!r} has dtype {data.dtype}; expected floats")
     return n
 
 
@@ -128,11 +152,18 @@ def stratified_split(
 
 
 def read_rows(
-    path: Path, keys: tuple[str, ...], indices: np.ndarray, chunk_rows: int = CHUNK_ROWS
-) -> np.ndarray:
-    """Float32 (n, bands, 32, 32) images of the sorted `indices`, band-stacked over `keys`, block by block."""
+    path: Path,
+    keys: tuple[str, ...],
+    indices: np.ndarray,
+    chunk_rows: int = CHUNK_ROWS,
+    split: str = "train",
+    nonfinite: str = "refuse",
+) -> tuple[np.ndarray, int]:
+    """Float32 (n, bands, 32, 32) images of the sorted `indices`, band-stacked over `keys`, block by
+    block, and how many non-finite pixels were masked (set to NaN; `nonfinite="refuse"` raises)."""
     bands = sum(SENSOR_BANDS[k] for k in keys)
     out = np.empty((len(indices), bands, PATCH, PATCH), dtype=np.float32)
+    masked = 0
     with _open(path) as handle:
         datasets = [handle[k] for k in keys]
         pos = 0
@@ -143,38 +174,59 @@ def read_rows(
             rows = indices[pos:end] - start
             span = int(rows[-1]) + 1
             band = 0
-            for data in datasets:
+            for key, data in zip(keys, datasets):
                 block = np.asarray(data[start : start + span])[rows]
+                finite = np.isfinite(block)
+                if not finite.all():
+                    if nonfinite == "refuse":
+                        _refuse_nonfinite(path, split, key, block, finite, indices[pos:end])
+                    masked += int(block.size - np.count_nonzero(finite))
+                    block = np.where(finite, block, np.nan)
                 width = block.shape[-1]
                 out[pos:end, band : band + width] = block.transpose(0, 3, 1, 2)
                 band += width
             pos = end
-    return out
+    return out, masked
+
+
+def _refuse_nonfinite(
+    path: Path, split: str, key: str, block: np.ndarray, finite: np.ndarray, rows: np.ndarray
+) -> None:
+    sample, y, x, band = (int(i) for i in np.argwhere(~finite)[0])
+    raise DataFileError(
+        f"{path} ({split} split): {key!r} band {band} holds {block[sample, y, x, band]} at sample {int(rows[sample])}, "
+        f"pixel ({y}, {x}); fix the file, or mask such pixels with the training setting nonfinite: mask"
+    )
 
 
 def band_stats(images: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band mean and std of (n, bands, H, W) images, accumulated chunk by chunk in float64."""
+    """Per-band mean and std of (n, bands, H, W) images over their finite pixels (masked ones are
+    NaN), accumulated chunk by chunk in float64."""
     bands = images.shape[1]
     total = np.zeros(bands)
     total_sq = np.zeros(bands)
+    count = np.zeros(bands)
     for start in range(0, len(images), chunk_rows):
         block = images[start : start + chunk_rows].astype(np.float64)
-        total += block.sum(axis=(0, 2, 3))
-        total_sq += np.square(block).sum(axis=(0, 2, 3))
-    count = len(images) * images.shape[2] * images.shape[3]
+        total += np.nansum(block, axis=(0, 2, 3))
+        total_sq += np.nansum(np.square(block), axis=(0, 2, 3))
+        count += np.count_nonzero(~np.isnan(block), axis=(0, 2, 3))
+    if not count.all():
+        raise DataFileError(f"bands {np.flatnonzero(count == 0).tolist()} of the training split hold no finite pixel")
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
     return mean, np.where(std > 0, std, 1.0)
 
 
 def normalise_(images: np.ndarray, mean: np.ndarray, std: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> None:
-    """Normalise in place, chunk by chunk (no full-size temporaries)."""
+    """Normalise in place, chunk by chunk (no full-size temporaries); masked (NaN) pixels become 0."""
     m = mean.astype(np.float32)[None, :, None, None]
     s = std.astype(np.float32)[None, :, None, None]
     for start in range(0, len(images), chunk_rows):
         block = images[start : start + chunk_rows]
         block -= m
         block /= s
+        np.nan_to_num(block, copy=False, nan=0.0)  # masked pixels: the band mean
 
 
 @dataclass
@@ -204,11 +256,15 @@ def load_so2sat(
     subset_fraction: float = 0.35,
     val_fraction: float = 0.2,
     split_seed: int = 0,
+    nonfinite: str = "refuse",
 ) -> So2SatSplits:
-    """Validate the three files, select the seeds' splits and load them normalised."""
+    """Validate the three files, select the seeds' splits and load them normalised (NaN/inf pixels
+    refused, or masked with `nonfinite="mask"`)."""
     folder = Path(directory)
     if sensor not in SENSOR_KEYS:
         raise DataFileError(f"sensor {sensor!r} is unknown; choose one of {sorted(SENSOR_KEYS)}")
+    if nonfinite not in NONFINITE:
+        raise DataFileError(f"nonfinite {nonfinite!r} is unknown; choose one of {list(NONFINITE)}")
     keys = SENSOR_KEYS[sensor]
     paths = {split: folder / name for split, name in SPLIT_FILES.items()}
     needed = ("train", "test") if val_fraction > 0 else ("train", "val", "test")
@@ -224,17 +280,19 @@ def load_so2sat(
         val_idx = np.arange(len(val_labels))
     test_labels = read_labels(paths["test"])
     test_idx = np.arange(len(test_labels))
-    if len(train_idx) == 0 or len(val_idx) == 0:
-        raise DataFileError(
-            f"{paths['train']}: the selected training or validation split is empty; use more samples"
-        )
-    x_train = read_rows(paths["train"], keys, train_idx)
+    for split, path, rows in (("train", paths["train"], train_idx), ("val", val_path, val_idx), ("test", paths["test"], test_idx)):
+        if len(rows) == 0:
+            raise DataFileError(f"{path}: the {split} split is empty (0 samples selected); use a file with samples")
+    x_train, masked_train = read_rows(paths["train"], keys, train_idx, split="train", nonfinite=nonfinite)
     mean, std = band_stats(x_train)
     normalise_(x_train, mean, std)
-    x_val = read_rows(val_path, keys, val_idx)
+    x_val, masked_val = read_rows(val_path, keys, val_idx, split="val", nonfinite=nonfinite)
     normalise_(x_val, mean, std)
-    x_test = read_rows(paths["test"], keys, test_idx)
+    x_test, masked_test = read_rows(paths["test"], keys, test_idx, split="test", nonfinite=nonfinite)
     normalise_(x_test, mean, std)
+    masked = {"train": masked_train, "val": masked_val, "test": masked_test}
+    if any(masked.values()):
+        log.warning("So2Sat %s: masked non-finite pixels (set to the band mean): %s", folder, masked)
     info = {
         "directory": str(folder),
         "sensor": sensor,
@@ -249,6 +307,7 @@ def load_so2sat(
         "val_source": val_path.name,
         "train_indices_sha256": _digest(train_idx),
         "val_indices_sha256": _digest(val_idx),
+        "masked_nonfinite": masked,
         "band_mean": mean.tolist(),
         "band_std": std.tolist(),
     }
