@@ -19,7 +19,7 @@ from ..errors import ConfigError, DataFileError
 from ..io import atomic_write_json, load_yaml, read_json, safe_child
 from ..space import Cell
 from .jobs import job_kind
-from .sampling import SAMPLERS, random_walks, sample
+from .sampling import SAMPLERS, sample_with_walks
 
 FORMAT = "eo-naslib-plan/1"
 PLAN_FILE = "plan.json"
@@ -127,8 +127,8 @@ def make_plan(config: dict[str, Any]) -> Plan:
     kind = job_kind(config.get("job", "train"))
     settings = dict(config.get("settings") or {})
     fingerprint = kind.fingerprint(settings)
-    cells = sample(kind_name, **sampler)
-    walks = [[c.hash for c in w] for w in random_walks(**sampler)] if kind_name == "random_walk" else []
+    cells, walk_cells = sample_with_walks(kind_name, **sampler)
+    walks = [[c.hash for c in w] for w in walk_cells]
     jobs = [
         Job(
             job_id(kind.name, c.hash, fingerprint),
