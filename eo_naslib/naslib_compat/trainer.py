@@ -66,7 +66,8 @@ logger = logging.getLogger(__name__)
 
 
 class Trainer:
-    """Runs `optimizer` for `search.epochs` distinct evaluations and records everything."""
+    """Runs `optimizer` for `search.epochs` units of budget (distinct cells, or evaluations with
+    `search.budget_counts: evaluations`) and records everything."""
 
     def __init__(self, optimizer: DiscreteOptimizer, config: dict[str, Any], save_dir: Path) -> None:
         self.optimizer = optimizer

@@ -10,10 +10,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..errors import DataFileError
+from ..errors import ConfigError, DataFileError
 from ..io import atomic_write_json, read_json
 from ..space import Cell
 from .objectives import Objective, minimisation_form
+from .evaluator import check_budget_counts
 from .pareto import non_dominated
 
 
@@ -24,7 +25,8 @@ class SearchResult:
     `values` are natural (accuracies maximised, costs minimised); `measured[i]` is True when every
     objective value of evaluation i is a measurement rather than a surrogate prediction; `front`
     indexes the non-dominated evaluations (strict dominance); `initial` the evaluations the
-    initialiser chose.
+    initialiser chose. `budget_counts` says what `budget` counted ("distinct" cells or
+    "evaluations", repeats included) and `spent` how much of it the search used.
     """
 
     optimizer: str
@@ -37,6 +39,8 @@ class SearchResult:
     budget: int | None = None
     runtime_s: float = 0.0
     initial: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    budget_counts: str = "distinct"
+    spent: int | None = None
 
     @property
     def hashes(self) -> list[str]:
@@ -76,6 +80,8 @@ class SearchResult:
             "objectives": [o.label for o in self.objectives],
             "seed": self.seed,
             "budget": self.budget,
+            "budget_counts": self.budget_counts,
+            "spent": self.n_evaluations if self.spent is None else self.spent,
             "runtime_s": self.runtime_s,
             "history": [
                 {"hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops), "values": v.tolist(), "measured": bool(m)}
@@ -103,10 +109,12 @@ class SearchResult:
                 measured=np.array([bool(h["measured"]) for h in history], dtype=bool),
                 seed=data.get("seed"),
                 budget=data.get("budget"),
+                budget_counts=check_budget_counts(data.get("budget_counts", "distinct"), "budget_counts of the result"),
+                spent=data.get("spent"),
                 runtime_s=float(data.get("runtime_s", 0.0)),
                 initial=np.asarray(data.get("initial", []), dtype=np.int64),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, ConfigError) as exc:
             raise DataFileError(f"not a search result ({type(exc).__name__}: {exc}); give a file written by SearchResult.to_json") from None
 
     def to_json(self, path: str | os.PathLike) -> None:
