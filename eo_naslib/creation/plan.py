@@ -22,7 +22,7 @@ from ..io import atomic_write_json, load_yaml, read_json, safe_child
 from ..schema import HASH32, HEX16, FileCheck
 from ..space import Cell
 from .jobs import job_kind
-from .sampling import SAMPLERS, random_walks, sample
+from .sampling import SAMPLERS, sample_with_walks
 
 FORMAT = "eo-naslib-plan/1"
 PLAN_FILE = "plan.json"
@@ -134,8 +134,8 @@ def make_plan(config: dict[str, Any]) -> Plan:
     kind = job_kind(config.get("job", "train"))
     settings = dict(config.get("settings") or {})
     fingerprint = kind.fingerprint(settings)
-    cells = sample(kind_name, **sampler)
-    walks = [[c.hash for c in w] for w in random_walks(**sampler)] if kind_name == "random_walk" else []
+    cells, walk_cells = sample_with_walks(kind_name, **sampler)
+    walks = [[c.hash for c in w] for w in walk_cells]
     jobs = [
         Job(job_id(kind.name, c.hash, fingerprint), c.hash, c.matrix.tolist(), list(c.ops), kind.name, settings)
         for c in (cell.nb101() for cell in cells)  # a job trains the network NB101 built for the hash

@@ -2,10 +2,11 @@
 
 Every sampler returns distinct `Cell`s in a reproducible order from one integer seed.
 
-- `random_walk_sample`: seed 000's design, `starts` walks of `steps` moves in the edit
-  neighbourhood (one edge or one op changed). Unlike the seeds' code, every walk draws from its own
-  stream of `SeedSequence(seed).spawn(starts)`, so walks differ (see SEED_PITFALLS.md); a step
-  prefers neighbours not sampled yet, so 30 x 14 gives close to the seed's 450 distinct cells.
+- `random_walk_sample`: seed 000's design, `starts` walks of `steps` Hamming steps (one edge
+  toggled, no op changed, no vertex pruned) from starts uniform over the space's cells, as the
+  seed's 30 recorded walks show it. Unlike the seeds' code, every walk draws from its own stream of
+  `SeedSequence(seed).spawn(starts)`, so walks differ (see SEED_PITFALLS.md); a step prefers cells
+  not sampled yet, so 30 x 14 gives the seed's 450 distinct cells.
 - `lhs_sample`: seed 002's design, a Latin hypercube (scipy.stats.qmc) on the intermediate
   representation (21 upper-triangular edge bits + 5 interior ops of the 7-vertex matrix), each
   point repaired to a valid cell and duplicates replaced by further points.
@@ -21,7 +22,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from ..errors import ConfigError, InvalidCellError, at_most, non_negative_int, positive_int
-from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, as_generator, neighbours, prune, random_cell
+from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, as_generator, neighbours, prune
 from ..space.constants import INPUT, NUM_CELLS, OUTPUT
 
 _TRIU = np.triu_indices(MAX_VERTICES, 1)
@@ -32,31 +33,62 @@ SEED_WALK = {"starts": 30, "steps": 14, "seed": 42}
 DISTINCT_WHY = f"a sample holds distinct cells and the space has {NUM_CELLS:,}"
 
 
-def random_walks(
-    starts: int = 30, steps: int = 14, seed: int = 42, distinct: bool = True
-) -> list[list[Cell]]:
-    """`starts` independent random walks of `steps` edit moves, each `steps + 1` cells long.
+def walk_neighbours(cell: Cell) -> list[Cell]:
+    """The seeds' one Hamming step from `cell`: one edge toggled, no vertex pruned, ops kept.
 
-    With `distinct`, a step picks uniformly among the current cell's neighbours not visited by
-    any walk yet (any neighbour when all were) and starts are distinct. The one cell with no edit
-    neighbour (input -> output) cannot be left by a move: the walk jumps to a random cell.
+    The Hamming neighbours (`neighbours(cell, "hamming")`, one bit of the 289-bit encoding, i.e. one
+    edge toggle in some vertex order of the cell) that keep the cell's vertex count: the recorded
+    walks of seed 000 change no op and no vertex count in any of their 420 steps.
+    """
+    return [c for c in neighbours(cell, "hamming") if c.n_vertices == cell.n_vertices]
+
+
+def random_walks(
+    starts: int = 30, steps: int = 14, seed: int = 42, distinct: bool = True, space: CellTable | None = None
+) -> list[list[Cell]]:
+    """Seed 000's random walks: `starts` walks of `steps` Hamming steps, each `steps + 1` cells long.
+
+    A walk starts at a cell drawn uniformly from the space's unique cells and steps to a uniformly
+    drawn `walk_neighbours` cell. With `distinct`, starts are distinct and a step draws among the
+    neighbours no walk has visited yet from which the walk can go on to an unvisited cell (then
+    among any unvisited one, then among all), so no walk gets stuck in a dead end it must leave by
+    going back: the recorded walks repeat no cell and never enter a cell whose only neighbour is
+    the one they came from. Every walk draws from its own stream of `SeedSequence(seed).spawn(starts)`
+    (SEED_PITFALLS.md). A cell without a neighbour (only input -> output) cannot be left: the walk
+    stays there.
     """
     starts, steps, seed = positive_int(starts, "starts"), non_negative_int(steps, "steps"), non_negative_int(seed, "seed")
     at_most(starts * (steps + 1), NUM_CELLS, "starts x (steps + 1)", DISTINCT_WHY, "lower starts or steps")
+    space = space if space is not None else all_cells()
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(starts)]
+    options: dict[str, list[Cell]] = {}
     seen: set[str] = set()
+
+    def around(cell: Cell) -> list[Cell]:
+        if cell.hash not in options:
+            options[cell.hash] = walk_neighbours(cell)
+        return options[cell.hash]
+
+    def step(cell: Cell, rng: np.random.Generator, last: bool) -> Cell:
+        pool = around(cell)
+        if not pool:
+            return cell
+        fresh = [c for c in pool if c.hash not in seen] if distinct else []
+        for i in rng.permutation(len(fresh)):
+            if last or any(c.hash not in seen and c.hash != fresh[i].hash for c in around(fresh[i])):
+                return fresh[i]
+        pool = fresh or pool
+        return pool[rng.integers(len(pool))]
+
     walks = []
     for rng in streams:
-        cell = random_cell(rng)
+        cell = space.cell(int(rng.integers(len(space))))
         while distinct and cell.hash in seen:
-            cell = random_cell(rng)
+            cell = space.cell(int(rng.integers(len(space))))
         walk = [cell]
         seen.add(cell.hash)
-        for _ in range(steps):
-            options = neighbours(cell, "edit")
-            fresh = [c for c in options if c.hash not in seen] if distinct else options
-            pool = fresh or options
-            cell = pool[rng.integers(len(pool))] if pool else random_cell(rng)
+        for k in range(steps):
+            cell = step(cell, rng, last=k == steps - 1)
             walk.append(cell)
             seen.add(cell.hash)
         walks.append(walk)
@@ -64,11 +96,16 @@ def random_walks(
 
 
 def random_walk_sample(
-    starts: int = 30, steps: int = 14, seed: int = 42, distinct: bool = True
+    starts: int = 30, steps: int = 14, seed: int = 42, distinct: bool = True, space: CellTable | None = None
 ) -> list[Cell]:
     """The distinct cells of `random_walks`, in walk order (at most `starts * (steps + 1)`)."""
+    return distinct_cells(random_walks(starts, steps, seed, distinct, space))
+
+
+def distinct_cells(walks: list[list[Cell]]) -> list[Cell]:
+    """The distinct cells of walks, in walk order."""
     found: dict[str, Cell] = {}
-    for walk in random_walks(starts, steps, seed, distinct):
+    for walk in walks:
         for cell in walk:
             found.setdefault(cell.hash, cell)
     return list(found.values())
@@ -150,15 +187,21 @@ SAMPLERS = ("random_walk", "lhs", "uniform", "hashes")
 
 def sample(kind: str, **settings: object) -> list[Cell]:
     """Dispatch on a config's `sampler.kind` (one of `SAMPLERS`) with its settings."""
+    return sample_with_walks(kind, **settings)[0]
+
+
+def sample_with_walks(kind: str, **settings: object) -> tuple[list[Cell], list[list[Cell]]]:
+    """`sample`'s cells and, for ``random_walk``, the walks they come from (else no walk)."""
     try:
         if kind == "random_walk":
-            return random_walk_sample(**settings)  # type: ignore[arg-type]
+            walks = random_walks(**settings)  # type: ignore[arg-type]
+            return distinct_cells(walks), walks
         if kind == "lhs":
-            return lhs_sample(**settings)  # type: ignore[arg-type]
+            return lhs_sample(**settings), []  # type: ignore[arg-type]
         if kind == "uniform":
-            return uniform_sample(**settings)  # type: ignore[arg-type]
+            return uniform_sample(**settings), []  # type: ignore[arg-type]
         if kind == "hashes":
-            return hash_sample(**settings)  # type: ignore[arg-type]
+            return hash_sample(**settings), []  # type: ignore[arg-type]
     except TypeError as exc:
         raise ConfigError(f"bad settings {settings} for sampler {kind!r}: {exc}") from None
     raise ConfigError(f"unknown sampler {kind!r}; choose one of {list(SAMPLERS)}")

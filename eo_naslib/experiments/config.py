@@ -6,12 +6,14 @@ dataset: so2sat_lcz42_micro            # a NASLib dataset name (see eo_naslib.na
 objectives: [val_accuracy, train_time_s:min]
 seeds: 30                              # seeds 0 .. seeds-1
 budgets: [500]                         # evaluation counts at which every run is also scored
+budget_counts: distinct                # or evaluations: every evaluation counts, repeats included
 configurations:
   data_centric: {epochs: 500, search: {init: surrogate_front, source: cifar10, n_train: 2000}}
   random_2500: {epochs: 2500, search: {init: random}}
 comparisons: [[data_centric, random_2500]]
 ```
-Each configuration runs `optimizer` (default `pls`) for `epochs` distinct evaluations; `search:`
+Each configuration runs `optimizer` (default `pls`) for `epochs` distinct evaluations (with
+`budget_counts: evaluations`, `epochs` evaluations, repeats included: seed 003's "max evaluations"); `search:`
 takes the optimizer's keys and `measured_only: true` (only cells the benchmark measured).
 """
 
@@ -24,9 +26,9 @@ from typing import Any
 from ..benchmarks.datasets import dataset_spec
 from ..errors import ConfigError, at_most, positive_int
 from ..io import load_config, safe_child
-from ..search import OPTIMIZERS, Objective
+from ..search import OPTIMIZERS, Objective, check_budget_counts
 
-TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir"}
+TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir", "budget_counts"}
 CONFIGURATION_KEYS = {"optimizer", "epochs", "search"}
 #: search keys of every optimizer (`Search`'s own): only cells the benchmark measured
 SEARCH_KEYS = {"measured_only"}
@@ -38,7 +40,7 @@ MAX_RUNS = 100_000
 
 @dataclass(frozen=True)
 class Configuration:
-    """One search setting: an optimizer, its search keys and its budget in distinct evaluations."""
+    """One search setting: an optimizer, its search keys and its budget (`Experiment.budget_counts`)."""
 
     name: str
     epochs: int
@@ -60,6 +62,7 @@ class Experiment:
     workers: int = 2
     out_dir: str = "results/experiments"
     data_dir: str | None = None
+    budget_counts: str = "distinct"
 
     @property
     def directory(self) -> Path:
@@ -83,6 +86,7 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
     ):
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise ConfigError(f"experiment key {key!r} must be a {kind.__name__}, e.g. {example}; got {data[key]!r}")
+    budget_counts = check_budget_counts(data.get("budget_counts", "distinct"), "experiment key budget_counts")
     accuracy = dataset_spec(data["dataset"]).accuracy
     objectives = tuple(str(o) for o in data.get("objectives") or (accuracy, "train_time_s:min"))
     if len(objectives) < 2:
@@ -98,6 +102,11 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
             raise ConfigError(f"configuration {name!r}: optimizer {optimizer!r} is unknown; allowed: {sorted(OPTIMIZERS)}")
         if not isinstance(spec.get("search") or {}, dict):
             raise ConfigError(f"configuration {name!r}: search must be a mapping of search keys, got {spec['search']!r}")
+        if budget_counts not in OPTIMIZERS[optimizer].budget_semantics:
+            raise ConfigError(
+                f"configuration {name!r}: optimizer {optimizer!r} counts its budget as "
+                f"{' or '.join(OPTIMIZERS[optimizer].budget_semantics)}, not {budget_counts!r}; set budget_counts: distinct"
+            )
         search = dict(spec.get("search") or {})
         allowed = sorted({*OPTIMIZERS[optimizer].defaults, *SEARCH_KEYS})
         bad = sorted(set(search) - set(allowed))
@@ -133,6 +142,7 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         workers=positive_int(data.get("workers", 2), "workers"),
         out_dir=str(data.get("out_dir", "results/experiments")),
         data_dir=None if data.get("data_dir") is None else str(data["data_dir"]),
+        budget_counts=budget_counts,
     )
 
 

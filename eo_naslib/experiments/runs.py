@@ -27,8 +27,11 @@ def run_path(experiment: Experiment, configuration: str, seed: int) -> Path:
 
 
 def run_settings(experiment: Experiment, configuration: Configuration) -> dict[str, Any]:
-    """Everything that decides a run's outcome besides its seed."""
+    """Everything that decides a run's outcome besides its seed (`budget_counts` only when not
+    the default, so runs of the distinct-cell budget made before the key existed stay reusable)."""
+    counts = {} if experiment.budget_counts == "distinct" else {"budget_counts": experiment.budget_counts}
     return {
+        **counts,
         "dataset": experiment.dataset,
         "objectives": list(experiment.objectives),
         "fidelity": experiment.fidelity,
@@ -51,6 +54,14 @@ def evaluation_counts(epochs: int, step: int, budgets: tuple[int, ...] = ()) -> 
     return sorted({*range(step, epochs + 1, step), *(b for b in budgets if b <= epochs), epochs})
 
 
+def distinct_counts(charged_rows: list[int]) -> np.ndarray:
+    """Distinct cells evaluated after each unit of budget spent (1, 2, 3, ... when units are cells)."""
+    charged = np.asarray(charged_rows, dtype=np.int64)
+    first = np.zeros(len(charged), dtype=np.int64)
+    first[np.unique(charged, return_index=True)[1]] = 1
+    return np.cumsum(first)
+
+
 def run_once(experiment: Experiment, configuration: Configuration, seed: int) -> dict[str, Any]:
     """Search with one configuration and seed; the record holds the history, the final front and
     the scores of the front after every `curve_step` evaluations (and at each budget)."""
@@ -60,12 +71,13 @@ def run_once(experiment: Experiment, configuration: Configuration, seed: int) ->
         search.setdefault("source_data_dir", experiment.data_dir)
     run = Search(
         benchmark, configuration.optimizer, experiment.objectives, configuration.epochs,
-        seed=seed, space=space, epoch=experiment.fidelity, **search,
+        seed=seed, space=space, epoch=experiment.fidelity, budget_counts=experiment.budget_counts, **search,
     )
     result = run.run()
     scorer = scorer_for(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
     rows, values = space.indices(result.hashes), result.values
-    counts = evaluation_counts(len(rows), experiment.curve_step, experiment.budgets)
+    distinct_after = distinct_counts(run.evaluator.charged_rows)
+    counts = evaluation_counts(len(distinct_after), experiment.curve_step, experiment.budgets)
     front = result.front
     hashes = np.asarray(result.hashes)
     settings = run_settings(experiment, configuration)
@@ -74,13 +86,17 @@ def run_once(experiment: Experiment, configuration: Configuration, seed: int) ->
         "configuration": configuration.name,
         "seed": seed,
         "epochs": configuration.epochs,
+        "budget_counts": result.budget_counts,
+        "spent": result.spent,
         "settings": settings,
         "fingerprint": fingerprint(settings),
         "objectives": [o.metric for o in result.objectives],
         "runtime_s": result.runtime_s,
         "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": (~result.measured).tolist()},
         "front": {"hash": hashes[front].tolist(), "values": values[front].tolist()},
-        "scores": [{"evaluations": n, **scorer.score(rows[:n], values[:n])} for n in counts],
+        "scores": [
+            {"evaluations": n, **scorer.score(rows[: distinct_after[n - 1]], values[: distinct_after[n - 1]])} for n in counts
+        ],
         # population methods: per-generation fitness and the clustering initialiser's report
         **{key: getattr(run.optimizer, key) for key in ("trace", "init_report") if getattr(run.optimizer, key, None)},
     }

@@ -11,14 +11,15 @@ from typing import Any
 
 from ..errors import ConfigError, positive_int, seed_int
 from ..io import load_yaml
-from ..search import OPTIMIZERS, Objective
+from ..search import OPTIMIZERS, Objective, check_budget_counts
 from .dataset_api import DATASETS, canonical_search_space
 from .optimizer import GENERIC_SEARCH_KEYS
 
 REQUIRED_KEYS = ("seed", "search_space", "dataset", "optimizer", "out_dir", "search")
 OPTIONAL_KEYS = ("data_dir", "config_id", "evaluation")
-#: search keys the runner reads besides GENERIC_SEARCH_KEYS: restrict the search to measured cells
-OUR_SEARCH_KEYS = ("measured_only",)
+#: search keys the runner reads besides GENERIC_SEARCH_KEYS: restrict the search to measured cells;
+#: what `search.epochs` counts (distinct cells, the default, or every evaluation)
+OUR_SEARCH_KEYS = ("measured_only", "budget_counts")
 #: top-level keys of NASLib's own config files (its runners' yaml files): accepted, listed once as ignored
 NASLIB_TOP_KEYS = frozenset(
     "autocorr_size batch_size config_type cutout cutout_length cutout_prob experiment_type fidelity_list "
@@ -110,7 +111,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(search, dict):
         raise ConfigError(f"search must be a mapping of search keys, got {search!r}")
     if "epochs" not in search:
-        raise ConfigError("search.epochs (the number of distinct cells to evaluate) is missing")
+        raise ConfigError("search.epochs (the number of distinct cells, or evaluations, to spend) is missing")
     positive_int(search["epochs"], "search.epochs")  # null included: the budget has no default
     if "checkpoint_freq" in search and search["checkpoint_freq"] is None:
         del search["checkpoint_freq"]  # null: the default
@@ -128,6 +129,13 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"search.objectives must be a non-empty list, got {objectives!r}")
         for objective in objectives:
             Objective.parse(objective)
+    search["budget_counts"] = check_budget_counts(search.get("budget_counts", "distinct"), "search.budget_counts")
+    semantics = OPTIMIZERS[config["optimizer"]].budget_semantics
+    if search["budget_counts"] not in semantics:
+        raise ConfigError(
+            f"optimizer {config['optimizer']!r} counts its budget as {' or '.join(semantics)}, not "
+            f"{search['budget_counts']!r}; set search.budget_counts: distinct"
+        )
     search.setdefault("checkpoint_freq", 10)
     search["seed"] = config["seed"]
     return config

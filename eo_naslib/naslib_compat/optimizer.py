@@ -6,6 +6,8 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
+import numpy as np
+
 from ..benchmarks.datasets import dataset_spec
 from ..errors import ConfigError, UnknownMetricError
 from ..search import BudgetExhausted, Evaluator, Search, SearchOptimizer, minimisation_form, optimizer_class
@@ -59,8 +61,9 @@ GENERIC_SEARCH_KEYS = ("epochs", "checkpoint_freq", "fidelity", "objectives")
 class DiscreteOptimizer(MetaOptimizer):
     """Runs one of our `SearchOptimizer`s (rs, re, ls, pls, ...) under NASLib's lifecycle.
 
-    Epoch e is the e-th distinct evaluated cell: `new_epoch(e)` steps the optimizer until e + 1
-    distinct cells are evaluated (the budget is `search.epochs`).
+    Epoch e is the e-th unit of budget: the e-th distinct evaluated cell, or with
+    `search.budget_counts: evaluations` the e-th evaluation (repeats included). `new_epoch(e)` steps
+    the optimizer until e + 1 units are spent (the budget is `search.epochs`).
     """
 
     using_step_function = False
@@ -114,13 +117,14 @@ class DiscreteOptimizer(MetaOptimizer):
             space=dataset_api["space"],
             epoch=None if fidelity is None else int(fidelity),
             measured_only=self.measured_only(),
+            budget_counts=str(self.search.get("budget_counts", "distinct")),
             **self.optimizer_params(),
         )
 
     def new_epoch(self, epoch: int) -> None:
         assert self.inner is not None and self.evaluator is not None, "call adapt_search_space first"
         try:
-            while self.evaluator.n_evaluations <= epoch and not self.evaluator.exhausted:
+            while self.evaluator.spent <= epoch and not self.evaluator.exhausted:
                 self.inner.step()
         except BudgetExhausted:
             pass  # the step (a generation of several new cells) spent the rest of the budget part-way
@@ -129,10 +133,14 @@ class DiscreteOptimizer(MetaOptimizer):
     # ------------------------------------------------------------------ statistics
     def row_at(self, epoch: int, incumbent: bool) -> int:
         """The epoch's evaluated row, or the best row among the first epoch + 1 evaluations."""
-        rows = self.evaluator.history_rows[: epoch + 1]
+        rows = self.evaluator.charged_rows[: epoch + 1]
         if not incumbent:
             return rows[-1]
-        scores = minimisation_form(self.evaluator.history_values[: epoch + 1], self.evaluator.objectives)[:, 0]
+        if self.evaluator.budget_counts == "distinct":
+            values = self.evaluator.history_values[: epoch + 1]
+        else:
+            values = np.array([self.evaluator.value(r) for r in rows])
+        scores = minimisation_form(values, self.evaluator.objectives)[:, 0]
         return rows[int(scores.argmin())]
 
     def _value(self, row: int, metric: Metric) -> float | None:

@@ -66,8 +66,9 @@ logger = logging.getLogger(__name__)
 
 
 class Trainer:
-    """Runs `optimizer` for `search.epochs` distinct evaluations and records everything; a run
-    whose evaluator can answer fewer cells ends when they are spent, and says so."""
+    """Runs `optimizer` for `search.epochs` units of budget (distinct cells, or evaluations with
+    `search.budget_counts: evaluations`) and records everything; a run whose evaluator can answer
+    fewer cells ends when they are spent, and says so."""
 
     def __init__(self, optimizer: DiscreteOptimizer, config: dict[str, Any], save_dir: Path) -> None:
         self.optimizer = optimizer

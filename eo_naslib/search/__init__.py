@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import SearchOptimizer
 from .baselines import LocalSearch, RandomSearch, RegularizedEvolution
-from .evaluator import BudgetExhausted, Evaluator, ReplayMismatch
+from .evaluator import BUDGET_COUNTS, BudgetExhausted, Evaluator, ReplayMismatch, check_budget_counts
 from .evolution import AgingEvolution, GeneticAlgorithm, MuPlusLambda
 from .minimize import Search, minimize, optimizer_class
 from .moea import PymooSearch
@@ -14,6 +14,7 @@ from .registry import OPTIMIZERS, register_optimizer
 from .result import SearchResult
 
 __all__ = [
+    "BUDGET_COUNTS",
     "OPTIMIZERS",
     "AgingEvolution",
     "BudgetExhausted",
@@ -30,6 +31,7 @@ __all__ = [
     "Search",
     "SearchOptimizer",
     "SearchResult",
+    "check_budget_counts",
     "minimisation_form",
     "minimize",
     "optimizer_class",

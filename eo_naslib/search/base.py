@@ -23,6 +23,9 @@ class SearchOptimizer(ABC):
     name: ClassVar[str]
     #: the `search:` config keys this optimizer reads, with defaults
     defaults: ClassVar[dict[str, Any]] = {}
+    #: the budget semantics (`Evaluator.budget_counts`) the optimizer supports: "evaluations" only
+    #: where every evaluation it asks for is one the method itself counts (no cache look-ups)
+    budget_semantics: ClassVar[tuple[str, ...]] = ("distinct",)
 
     def __init__(self, evaluator: Evaluator, seed: int | np.random.Generator | None = None, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)
@@ -30,6 +33,11 @@ class SearchOptimizer(ABC):
             raise ConfigError(
                 f"unknown search key(s) {sorted(unknown)} for optimizer {self.name!r}; "
                 f"allowed: {sorted(self.defaults)}"
+            )
+        if evaluator.budget_counts not in self.budget_semantics:
+            raise ConfigError(
+                f"optimizer {self.name!r} counts its budget as {' or '.join(self.budget_semantics)}, not "
+                f"{evaluator.budget_counts!r}; set budget_counts: distinct"
             )
         self.evaluator = evaluator
         self.rng = as_generator(seed)

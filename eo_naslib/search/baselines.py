@@ -46,16 +46,18 @@ class _SingleObjective(SearchOptimizer):
         return self.evaluator.random_new_row(self.rng)
 
     def _evaluate_new(self, row: int) -> bool:
-        """Evaluate `row`; True when it was a new distinct cell (one unit of budget)."""
-        new = not self.evaluator.is_evaluated(row)
+        """Evaluate `row`; True when it cost budget (a new distinct cell, or any evaluation with
+        budget_counts="evaluations")."""
+        before = self.evaluator.spent
         self.evaluator.evaluate(row)
-        return new
+        return self.evaluator.spent > before
 
 
 class RandomSearch(_SingleObjective):
     """NASLib `rs`: cells drawn with NASLib's sampler until the budget is spent."""
 
     name: ClassVar[str] = "rs"
+    budget_semantics: ClassVar[tuple[str, ...]] = ("distinct", "evaluations")
 
     def step(self) -> None:
         while not self._evaluate_new(self._random_row()):

@@ -1,5 +1,5 @@
-"""The Evaluator between optimizers and a benchmark: budget in distinct cells, cache, history, and
-an optional search domain (the rows a search may evaluate, e.g. the measured cells)."""
+"""The Evaluator between optimizers and a benchmark: budget (distinct cells or evaluations), cache,
+history, and an optional search domain (the rows a search may evaluate, e.g. the measured cells)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 #: find a domain cell not evaluated yet, before it becomes a random such cell (the NASLib
 #: bridge's measured-only space tries as often)
 DOMAIN_TRIES = 100
+#: what a unit of budget is: a distinct cell (seed 000, NASLib: repeats are free) or every
+#: evaluation a method asks for, repeats included (seed 003, DEAP's "max evaluations")
+BUDGET_COUNTS = ("distinct", "evaluations")
+
+
+def check_budget_counts(value: object, name: str = "budget_counts") -> str:
+    """`value` if it names a budget semantics, else a `ConfigError` listing the choices."""
+    if value not in BUDGET_COUNTS:
+        raise ConfigError(f"{name} {value!r} is unknown; choose one of {list(BUDGET_COUNTS)}")
+    return str(value)
 
 
 def measured_rows(
@@ -61,8 +71,11 @@ class ReplayMismatch(DataFileError):
 class Evaluator:
     """Evaluates cells (rows of `all_cells()`) on a benchmark for some objectives.
 
-    Each distinct cell costs one unit of budget, once; repeated requests are answered from the
-    cache for free. `history_rows` / `history_values` list every distinct evaluation in order.
+    With `budget_counts="distinct"` each distinct cell costs one unit of budget, once, and repeated
+    requests are answered from the cache for free; with ``"evaluations"`` every request costs one
+    unit, repeats included (answered from the cache, the benchmark is asked once). `spent` is the
+    budget used, `charged_rows` the row of every unit spent. `history_rows` / `history_values` list
+    every distinct evaluation in order.
     `domain` (rows or hashes; None: the whole space) restricts the search: optimizers draw and move
     only inside it (`allows`, `random_rows`), the budget is capped at its size, and evaluating a
     cell outside it is a `ConfigError` (an optimizer's bug, never budget spent).
@@ -76,7 +89,9 @@ class Evaluator:
         epoch: int | None = None,
         space: CellTable | None = None,
         domain: Sequence[int | str] | np.ndarray | None = None,
+        budget_counts: str = "distinct",
     ) -> None:
+        self.budget_counts = check_budget_counts(budget_counts)
         self.objectives = parse_objectives(objectives)
         self.space = space if space is not None else all_cells()
         #: sorted rows the search may evaluate; None: every row of the space
@@ -87,7 +102,7 @@ class Evaluator:
             self._allowed[self.domain] = True
         if budget is not None:
             budget = positive_int(budget, "budget")
-            if budget > self.size:
+            if budget > self.size and self.budget_counts == "distinct":
                 where = "space" if self.domain is None else "search domain"
                 log.warning("budget %d is more than the %d cells of the %s; capped", budget, self.size, where)
                 budget = self.size
@@ -96,6 +111,7 @@ class Evaluator:
         self.epoch = epoch
         self._cache: dict[int, np.ndarray] = {}
         self.history_rows: list[int] = []
+        self._charged: list[int] = []  # every request, with budget_counts="evaluations"
         self._values = np.empty((0, len(self.objectives)))  # history values; grows by doubling
         self._replay: deque[tuple[int, np.ndarray]] = deque()
 
@@ -105,8 +121,18 @@ class Evaluator:
         return len(self.history_rows)
 
     @property
+    def spent(self) -> int:
+        """Units of budget used: distinct cells, or evaluations with budget_counts="evaluations"."""
+        return len(self.charged_rows)
+
+    @property
+    def charged_rows(self) -> list[int]:
+        """The row of every unit of budget spent, in order (the distinct history, or every request)."""
+        return self.history_rows if self.budget_counts == "distinct" else self._charged
+
+    @property
     def remaining(self) -> float:
-        return float("inf") if self.budget is None else self.budget - self.n_evaluations
+        return float("inf") if self.budget is None else self.budget - self.spent
 
     @property
     def exhausted(self) -> bool:
@@ -155,11 +181,24 @@ class Evaluator:
     def is_evaluated(self, cell: Cell | int | str) -> bool:
         return self.row_of(cell) in self._cache
 
+    def value(self, cell: Cell | int | str) -> np.ndarray:
+        """Objective values of an evaluated cell, from the cache (no budget spent, ever)."""
+        row = self.row_of(cell)
+        if row not in self._cache:
+            raise ConfigError(f"cell {self.space.hashes[row]} (row {row}) is not evaluated yet; call evaluate first")
+        return self._cache[row]
+
     def evaluate(self, cell: Cell | int | str) -> np.ndarray:
-        """Objective values (natural directions) of one cell; new cells cost one unit of budget."""
+        """Objective values (natural directions) of one cell; costs one unit of budget when the
+        cell is new, or on every call with budget_counts="evaluations"."""
         row = self.row_of(cell)
         cached = self._cache.get(row)
+        if cached is not None and self.budget_counts == "distinct":
+            return cached
         if cached is not None:
+            if self.exhausted:
+                raise BudgetExhausted(f"budget of {self.budget} evaluations is spent")
+            self._charged.append(row)
             return cached
         if self._allowed is not None and not self._allowed[row]:
             raise ConfigError(
@@ -186,6 +225,8 @@ class Evaluator:
         self._values[n] = values
         self._cache[row] = values
         self.history_rows.append(row)
+        if self.budget_counts == "evaluations":
+            self._charged.append(row)
 
     # ------------------------------------------------------------------ replay
     def replay(self, rows: Sequence[int], values: Sequence[Sequence[float | None]]) -> None:
@@ -249,9 +290,18 @@ class Evaluator:
 
     # ------------------------------------------------------------------ checkpointing
     def state_dict(self) -> dict[str, Any]:
-        return {"rows": list(self.history_rows), "values": self.history_values.tolist()}
+        state: dict[str, Any] = {"rows": list(self.history_rows), "values": self.history_values.tolist()}
+        if self.budget_counts == "evaluations":
+            state["charged"] = list(self._charged)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if ("charged" in state) != (self.budget_counts == "evaluations"):
+            taken = "evaluations" if "charged" in state else "distinct"
+            raise ConfigError(
+                f"the checkpoint's budget counts {taken}, this search's counts {self.budget_counts}; "
+                f"resume it with budget_counts: {taken}"
+            )
         rows = [int(r) for r in state["rows"]]
         outside = np.asarray(rows, dtype=np.int64)[~self.allows(rows)]
         if len(outside):
@@ -263,3 +313,5 @@ class Evaluator:
         self._values = np.empty((0, len(self.objectives)))
         for row, values in zip(rows, state["values"]):
             self._record(row, np.asarray(values, dtype=float))
+        if self.budget_counts == "evaluations":
+            self._charged = [int(r) for r in state["charged"]]

@@ -7,8 +7,11 @@ pymoo: pymoo's `Population`/`Individual` objects cost more per 19-individual gen
 whole generation does here (the 2,000-evaluation budget takes thousands of generations when only
 distinct cells count), pymoo has no round-robin op mutation, and drawing only from `self.rng`
 keeps the JSON `state_dict` resume exact. The same mutation serves pymoo's MOEAs
-(`.problem.GenotypeMutation`). Offspring are repaired (`.problem.repair`); each distinct cell costs
-one unit of budget once (the Evaluator's cache answers repeats for free).
+(`.problem.GenotypeMutation`). Offspring are repaired (`.problem.repair`). With the Evaluator's
+default `budget_counts="distinct"` each distinct cell costs one unit of budget once (repeats are
+free); with ``"evaluations"`` every individual a generation creates costs one unit, repeats and
+unchanged copies included (seed 003, DEAP: GA at 1,995 = 19 + 104 x 19 evaluations runs 104
+generations).
 
 `trace` records, after the initial population and after every generation (GA, EA) or child (AE),
 the evaluations so far and the population's mean / min / max fitness (natural direction).
@@ -49,6 +52,7 @@ class PopulationSearch(SearchOptimizer):
     """Shared machinery: initialisation, evaluation of genotypes, fitness, trace, checkpoints."""
 
     defaults: ClassVar[dict[str, Any]] = {"pop_size": 19, **INIT_DEFAULTS}
+    budget_semantics: ClassVar[tuple[str, ...]] = ("distinct", "evaluations")
 
     def __init__(
         self, evaluator: Evaluator, seed: int | np.random.Generator | None = None, **params: Any
@@ -76,7 +80,7 @@ class PopulationSearch(SearchOptimizer):
     # ------------------------------------------------------------------ helpers
     def fitness(self, rows: np.ndarray) -> np.ndarray:
         """First objective of evaluated rows in minimisation form (lower is better)."""
-        values = np.array([self.evaluator.evaluate(int(r))[0] for r in rows], dtype=float)
+        values = np.array([self.evaluator.value(int(r))[0] for r in rows], dtype=float)
         return -values if self.evaluator.objectives[0].maximise else values
 
     def _rows(self, genotypes: np.ndarray) -> np.ndarray:
@@ -95,17 +99,17 @@ class PopulationSearch(SearchOptimizer):
         return into_domain(self.evaluator, children, rows, redraw, self.rng)
 
     def _evaluate(self, rows: np.ndarray) -> int:
-        """Evaluate rows in order (raises BudgetExhausted when a new one cannot be paid); returns
-        how many new cells were evaluated."""
-        before = self.evaluator.n_evaluations
+        """Evaluate rows in order (raises BudgetExhausted when one cannot be paid); returns the
+        budget spent (new cells, or every row with budget_counts="evaluations")."""
+        before = self.evaluator.spent
         for row in rows:
             self.evaluator.evaluate(int(row))
-        return self.evaluator.n_evaluations - before
+        return self.evaluator.spent - before
 
     def _record(self) -> None:
         natural = -self.fit if self.evaluator.objectives[0].maximise else self.fit
         self.trace.append(
-            [self.evaluator.n_evaluations, float(natural.mean()), float(natural.min()), float(natural.max())]
+            [self.evaluator.spent, float(natural.mean()), float(natural.min()), float(natural.max())]
         )
 
     def _start(self) -> None:
@@ -136,7 +140,7 @@ class PopulationSearch(SearchOptimizer):
             pass
 
     def _generation(self) -> int:
-        """One generation (or child); returns the number of new cells evaluated."""
+        """One generation (or child); returns the budget it spent."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ checkpointing
@@ -191,7 +195,6 @@ class GeneticAlgorithm(PopulationSearch):
         rows, child_fit = self.rows[winners], fit[winners]
         parents = self.genotypes[winners]
         changed = np.flatnonzero(np.any(children != parents, axis=1))
-        new = 0
         if len(changed):
             children[changed] = repair(children[changed], rng)
             rows[changed] = self._rows(children[changed])
@@ -209,11 +212,11 @@ class GeneticAlgorithm(PopulationSearch):
                 return repair(child, rng)
 
             children[changed], rows[changed] = self._into_domain(children[changed], rows[changed], redraw)
-            new = self._evaluate(rows[changed])
-            child_fit[changed] = self.fitness(rows[changed])
+        spent = self._evaluate(rows)  # unchanged children are cached: they cost only as evaluations
+        child_fit[changed] = self.fitness(rows[changed])
         self.genotypes, self.rows, self.fit = children, rows, child_fit
         self._record()
-        return new
+        return spent
 
 
 class MuPlusLambda(PopulationSearch):
@@ -260,14 +263,14 @@ class MuPlusLambda(PopulationSearch):
         children = repair(children, rng)
         rows = self._rows(children)
         children, rows = self._into_domain(children, rows, lambda i: repair(variations[i](), rng))
-        new = self._evaluate(rows)
+        spent = self._evaluate(rows)
         pool_genotypes = np.concatenate([self.genotypes, children])
         pool_rows = np.concatenate([self.rows, rows])
         pool_fit = np.concatenate([self.fit, self.fitness(rows)])
         best = np.argsort(pool_fit, kind="stable")[: int(p["pop_size"])]
         self.genotypes, self.rows, self.fit = pool_genotypes[best], pool_rows[best], pool_fit[best]
         self._record()
-        return new
+        return spent
 
     def _crossover(self, a: int, b: int) -> np.ndarray:
         """One-point crossover of parents `a` and `b` (a random cut)."""
@@ -314,12 +317,12 @@ class AgingEvolution(PopulationSearch):
         row = self._rows(child[None])
         children, row = self._into_domain(child[None], row, lambda _: self._mutate(self.genotypes[parent]))
         child = children[0]
-        new = self._evaluate(row)
+        spent = self._evaluate(row)
         self.genotypes = np.concatenate([self.genotypes[1:], child[None]])
         self.rows = np.concatenate([self.rows[1:], row])
         self.fit = np.concatenate([self.fit[1:], self.fitness(row)])
         self._record()
-        return new
+        return spent
 
 
 __all__ = ["AgingEvolution", "GeneticAlgorithm", "MuPlusLambda", "PopulationSearch"]

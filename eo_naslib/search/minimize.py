@@ -1,8 +1,8 @@
 """The front door of search: `minimize(benchmark, optimizer, objectives, budget, seed=...)`.
 
 As pymoo's `minimize(problem, algorithm, termination, seed)`: the benchmark is the problem, the
-optimizer (a registered name or class) the algorithm, the budget in distinct cells the
-termination. `Search` is the same wiring, stepwise, for callers that drive a search themselves
+optimizer (a registered name or class) the algorithm, the budget the termination: distinct cells
+(`budget_counts="distinct"`, the default) or every evaluation asked for (``"evaluations"``). `Search` is the same wiring, stepwise, for callers that drive a search themselves
 (NASLib's epoch loop, checkpointing runners).
 """
 
@@ -84,7 +84,8 @@ class Search:
 
     `measured_only` restricts the search to the cells the benchmark measured for every objective
     (no surrogate predictions); `domain` (rows or hashes) to any set of cells. Both cap the budget
-    at the domain's size (see `Evaluator`)."""
+    at the domain's size (see `Evaluator`). `budget_counts` says what the budget counts (see
+    `Evaluator`): "distinct" cells (default) or "evaluations", repeats included."""
 
     def __init__(
         self,
@@ -98,6 +99,7 @@ class Search:
         epoch: int | None = None,
         measured_only: bool = False,
         domain: Sequence[int | str] | np.ndarray | None = None,
+        budget_counts: str = "distinct",
         **params: Any,
     ) -> None:
         cls = optimizer_class(optimizer)
@@ -110,7 +112,9 @@ class Search:
         self.seed = seed if isinstance(seed, (int, np.integer)) else None
         space = space if space is not None else all_cells()
         rows = search_domain(benchmark, objectives, space, epoch, measured_only, domain)
-        self.evaluator = Evaluator(benchmark, objectives, budget=budget, epoch=epoch, space=space, domain=rows)
+        self.evaluator = Evaluator(
+            benchmark, objectives, budget=budget, epoch=epoch, space=space, domain=rows, budget_counts=budget_counts
+        )
         self.optimizer = cls(self.evaluator, seed=seed, **params)
         self.runtime_s = 0.0
 
@@ -142,6 +146,8 @@ class Search:
             budget=evaluator.budget,
             runtime_s=self.runtime_s,
             initial=initial,
+            budget_counts=evaluator.budget_counts,
+            spent=evaluator.spent,
         )
 
 
@@ -151,10 +157,12 @@ def minimize(
     objectives: Sequence[str | Objective],
     budget: int,
     seed: int | np.random.Generator | None = None,
+    budget_counts: str = "distinct",
     **options: Any,
 ) -> SearchResult:
     """Search `benchmark` (a benchmark or a stored benchmark's name) with `optimizer` for `budget`
-    distinct cells; the `SearchResult`.
+    distinct cells (or, with `budget_counts="evaluations"`, `budget` evaluations, repeats
+    included); the `SearchResult`.
 
     >>> result = minimize(load_benchmark("so2sat"), "pls", ["val_accuracy", "train_time_s:min"], 500, seed=0)
     >>> result.plot()
@@ -164,4 +172,4 @@ def minimize(
     measured), `domain` (rows or hashes to search among) and the optimizer's search keys
     (e.g. `n_init=20`, `neighbourhood="edit"`).
     """
-    return Search(benchmark, optimizer, objectives, budget, seed, **options).run()
+    return Search(benchmark, optimizer, objectives, budget, seed, budget_counts=budget_counts, **options).run()

@@ -10,10 +10,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..errors import DataFileError, EONASLibError
+from ..errors import ConfigError, DataFileError, EONASLibError
 from ..io import atomic_write_json, read_json
 from ..space import Cell
 from . import result_fields as fields
+from .evaluator import check_budget_counts
 from .objectives import Objective, minimisation_form
 from .pareto import non_dominated
 
@@ -25,7 +26,8 @@ class SearchResult:
     `values` are natural (accuracies maximised, costs minimised); `measured[i]` is True when every
     objective value of evaluation i is a measurement rather than a surrogate prediction; `front`
     indexes the non-dominated evaluations (strict dominance); `initial` the evaluations the
-    initialiser chose.
+    initialiser chose. `budget_counts` says what `budget` counted ("distinct" cells or
+    "evaluations", repeats included) and `spent` how much of it the search used.
     """
 
     optimizer: str
@@ -38,6 +40,8 @@ class SearchResult:
     budget: int | None = None
     runtime_s: float = 0.0
     initial: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    budget_counts: str = "distinct"
+    spent: int | None = None
 
     @property
     def hashes(self) -> list[str]:
@@ -77,6 +81,8 @@ class SearchResult:
             "objectives": [o.label for o in self.objectives],
             "seed": self.seed,
             "budget": self.budget,
+            "budget_counts": self.budget_counts,
+            "spent": self.n_evaluations if self.spent is None else self.spent,
             "runtime_s": self.runtime_s,
             "history": [
                 {"hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops), "values": v.tolist(), "measured": bool(m)}
@@ -101,6 +107,10 @@ class SearchResult:
         for cell, entry_hash in zip(cells, hashes):
             if cell.hash != entry_hash:
                 raise DataFileError(f"history cell {entry_hash!r} does not match its matrix and ops")
+        try:
+            budget_counts = check_budget_counts(data.get("budget_counts", "distinct"), "budget_counts of the result")
+        except ConfigError as exc:
+            raise DataFileError(f"search result field 'budget_counts': {exc}") from None
         return cls(
             optimizer=fields.text(data, "optimizer"),
             benchmark=fields.text(data, "benchmark"),
@@ -112,6 +122,8 @@ class SearchResult:
             measured=np.array([fields.flag(h.get("measured"), "measured") for h in history], dtype=bool),
             seed=fields.optional_int(data, "seed", 0),
             budget=fields.optional_int(data, "budget", 1),
+            budget_counts=budget_counts,
+            spent=fields.optional_int(data, "spent", 0),
             runtime_s=fields.finite_number(data, "runtime_s", 0.0),
             initial=fields.indices(data, "initial", len(history)),
         )
