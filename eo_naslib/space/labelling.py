@@ -22,9 +22,8 @@ from .constants import MAX_VERTICES
 
 #: Bit of edge (x, y), x < y, in NB101's generator (`y * (y - 1) // 2 + x`); independent of n.
 NB101_EDGE_BIT = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int64)
-for _y in range(MAX_VERTICES):
-    for _x in range(_y):
-        NB101_EDGE_BIT[_x, _y] = 1 << (_y * (_y - 1) // 2 + _x)
+_X, _Y = np.triu_indices(MAX_VERTICES, 1)
+NB101_EDGE_BIT[_X, _Y] = np.left_shift(1, _Y * (_Y - 1) // 2 + _X)
 #: 3 ** 5 labellings of 5 interior vertices fit below this factor
 _LABELLING_SPAN = 256
 
