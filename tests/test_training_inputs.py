@@ -182,8 +182,8 @@ def test_measure_estimates_memory_before_allocating(capsys, flag, value):
     assert "needs about" in err and "GiB free" in err
 
 
-def test_train_estimates_memory_before_loading_data(tmp_path, capsys):
-    code, _, err = run(["train", *MEASURE[1:], "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"),
+def test_train_estimates_memory_before_loading_data(synthetic, tmp_path, capsys):
+    code, _, err = run(["train", *MEASURE[1:], "--data", str(synthetic), "--out", str(tmp_path / "o"),
                         "--device", "cpu", "--set", f"batch_size={10**7}"], capsys)  # fmt: skip
     assert code == 2 and "training with batch_size 10000000 needs about" in err
 

@@ -35,7 +35,7 @@ from .config import TrainConfig
 from .hardware import device_description, hardware_metrics
 from .limits import check_memory, estimate_bytes
 from .loop import SINGLE, DistInfo, resolve_device, train_model
-from .so2sat import SPLIT_FILES, So2SatSplits, load_so2sat
+from .so2sat import SPLIT_FILES, So2SatSplits, check_files, load_so2sat
 
 log = logging.getLogger(__name__)
 
@@ -111,15 +111,21 @@ def read_record(
     return record
 
 
-def load_data(config: TrainConfig, data: str | os.PathLike | So2SatSplits | None) -> So2SatSplits:
-    """Preloaded splits as given, else load them from `data` or `config.data_dir`."""
-    if isinstance(data, So2SatSplits):
-        return data
+def data_directory(config: TrainConfig, data: str | os.PathLike | None) -> str | os.PathLike:
+    """`data`, else `config.data_dir`; neither is a `DataFileError`."""
     directory = data if data is not None else config.data_dir
     if not directory:
         raise DataFileError(
             "no So2Sat data given; pass --data DIR (holding training.h5, validation.h5, testing.h5)"
         )
+    return directory
+
+
+def load_data(config: TrainConfig, data: str | os.PathLike | So2SatSplits | None) -> So2SatSplits:
+    """Preloaded splits as given, else load them from `data` or `config.data_dir`."""
+    if isinstance(data, So2SatSplits):
+        return data
+    directory = data_directory(config, data)
     return load_so2sat(
         directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed, config.nonfinite
     )
@@ -171,6 +177,8 @@ def _train(
     checkpoint = out / CHECKPOINT
     if not resume and dist.is_main and checkpoint.exists():
         checkpoint.unlink()
+    if not isinstance(data, So2SatSplits):  # the files' metadata first: a wrong path is named before sizes
+        check_files(data_directory(config, data), config.sensor, config.val_fraction)
     estimate = estimate_bytes(
         cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
         config.batch_size // dist.world_size, training=True,

@@ -250,6 +250,15 @@ def _digest(indices: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
 
 
+def check_files(directory: str | os.PathLike, sensor: str, val_fraction: float) -> dict[str, int]:
+    """Samples per needed split after checking each file's objects, kinds and shapes (metadata only:
+    cheap enough to run before anything is allocated)."""
+    if sensor not in SENSOR_KEYS:
+        raise DataFileError(f"sensor {sensor!r} is unknown; choose one of {sorted(SENSOR_KEYS)}")
+    needed = ("train", "test") if val_fraction > 0 else ("train", "val", "test")
+    return {split: check_file(Path(directory) / SPLIT_FILES[split], SENSOR_KEYS[sensor]) for split in needed}
+
+
 def load_so2sat(
     directory: str | os.PathLike,
     sensor: str = "s2",
@@ -267,8 +276,7 @@ def load_so2sat(
         raise DataFileError(f"nonfinite {nonfinite!r} is unknown; choose one of {list(NONFINITE)}")
     keys = SENSOR_KEYS[sensor]
     paths = {split: folder / name for split, name in SPLIT_FILES.items()}
-    needed = ("train", "test") if val_fraction > 0 else ("train", "val", "test")
-    sizes = {split: check_file(paths[split], keys) for split in needed}
+    sizes = check_files(folder, sensor, val_fraction)
     train_labels = read_labels(paths["train"])
     subset = stratified_subset(train_labels, subset_fraction, split_seed)
     if val_fraction > 0:
