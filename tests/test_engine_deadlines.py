@@ -80,7 +80,7 @@ def _fake_slurm(folder: Path, scontrol: str) -> str:
     """A PATH whose `sbatch` hangs (as it does retrying a controller it cannot reach) and whose
     `scontrol` runs `scontrol` (a shell body)."""
     folder.mkdir()
-    for name, body in (("sbatch", "exec sleep 600"), ("scontrol", scontrol), ("squeue", "exit 1")):
+    for name, body in (("sbatch", "exec sleep 600"), ("scontrol", scontrol), ("squeue", "exit 1"), ("srun", "exit 1")):
         (folder / name).write_text(f"#!/bin/sh\n{body}\n")
         (folder / name).chmod(0o755)
     return f"{folder}{os.pathsep}{os.environ['PATH']}"

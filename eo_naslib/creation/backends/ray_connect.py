@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Any
 
-from ...errors import EngineError
+from ...errors import ConfigError, EngineError
 
 try:
     import ray
@@ -42,7 +42,7 @@ def endpoint(address: str) -> tuple[str, int] | None:
         return None
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise EngineError(f"Ray address {address!r} is not host:port (or ray://host:port, 'auto'); give the head node's address")
+        raise ConfigError(f"Ray address {address!r} is not host:port (or ray://host:port, 'auto'); give the head node's address")
     return host.strip("[]"), int(port)
 
 
