@@ -15,7 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 import naslib_bridge  # noqa: E402
 
 from eo_naslib import Cell  # noqa: E402
+from eo_naslib.errors import ConfigError  # noqa: E402
 from eo_naslib.naslib_compat import Metric, nb101_api  # noqa: E402
+from eo_naslib.naslib_compat.answers import AnswerTally  # noqa: E402
 from eo_naslib.testing import SyntheticBenchmark  # noqa: E402
 
 NaslibMetric = Enum("Metric", "RAW ALL TRAIN_ACCURACY VAL_ACCURACY TEST_ACCURACY TRAIN_LOSS VAL_LOSS TEST_LOSS TRAIN_TIME VAL_TIME TEST_TIME FLOPS LATENCY PARAMETERS EPOCH HP")
@@ -139,3 +141,33 @@ def test_nb101_api_answers_as_naslibs_nasbench(synthetic_api, space):
     fixed, computed = data.get_metrics_from_hash(spec.hash_spec())
     assert list(computed) == [108] and computed[108][0]["final_validation_accuracy"] == result["validation_accuracy"]
     assert data.last_cell is not None and next(data.hash_iterator()) == space.hashes[0]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", False), ("0", False), ("no", False), ("1", True), ("TRUE", True), ("yes", True)])
+def test_measured_only_switch_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setitem(naslib_bridge._SETTINGS, "measured_only", False)
+    monkeypatch.setenv(naslib_bridge.MEASURED_ONLY_ENV, value)
+    assert naslib_bridge.measured_only_requested() is expected
+
+
+def test_measured_only_switch_refuses_other_values(monkeypatch):
+    monkeypatch.setenv(naslib_bridge.MEASURED_ONLY_ENV, "maybe")
+    with pytest.raises(ConfigError, match="EO_NASLIB_MEASURED_ONLY='maybe' is not a switch"):
+        naslib_bridge.measured_only_requested()
+
+
+def test_share_of_predictions_is_reported_once(space, caplog):
+    tally = AnswerTally(SyntheticBenchmark(space, measured_share=0.0), "so2sat_lcz42_micro")
+    tally.record(space.cell(0), ["val_accuracy"])
+    with caplog.at_level("INFO", logger="naslib.eo_naslib_bridge"):
+        naslib_bridge.report_share(tally)
+        naslib_bridge.report_share(tally)
+    messages = [r.getMessage() for r in caplog.records if r.name == "naslib.eo_naslib_bridge"]
+    assert messages == ["so2sat_lcz42_micro: 1 of 1 answers given to NASLib (100.0%) were surrogate predictions for cells the "
+                        "benchmark did not measure; for measured cells only set EO_NASLIB_MEASURED_ONLY=1 or call "
+                        "naslib_bridge.register(measured_only=True)"]
+
+
+def test_predictor_results_become_plain_json_numbers():
+    results = {"full_testpred": [np.float32(0.5), np.float64(1.5)], "n": np.int64(3), "a": np.arange(2)}
+    assert naslib_bridge._plain(results) == {"full_testpred": [0.5, 1.5], "n": 3, "a": [0, 1]}
