@@ -335,3 +335,16 @@ def test_a_store_claiming_a_fidelity_its_arrays_lack_is_a_clean_error(tmp_path):
     store.save(tmp_path)
     with pytest.raises(DataFileError, match="'metrics.val_accuracy.epochs' must be fidelities its arrays hold, got 1"):
         BenchmarkStore.load(tmp_path, "lacking")
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", ".."])
+def test_saving_or_loading_a_store_under_a_path_name_is_refused(tmp_path, name):
+    store = BenchmarkStore(
+        name=name, description="", hashes=np.array([HASH_A], dtype="U32"), fidelities=[1], default_epoch=1,
+        metrics={"params": MetricRecord(None, 1)}, columns={"params": np.array([[1.0]])},
+    )
+    with pytest.raises(ConfigError, match="cannot be used as a file name"):
+        store.save(tmp_path / "data")
+    with pytest.raises(ConfigError, match="cannot be used as a file name"):
+        BenchmarkStore.load(tmp_path / "data", name)
+    assert not list(tmp_path.rglob("*.store.npz"))

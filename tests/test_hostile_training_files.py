@@ -108,7 +108,7 @@ def test_a_record_trained_on_other_data_is_not_returned(out, synthetic, tmp_path
 
 
 # ------------------------------------------------------------------------------------ checkpoint.pt
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", [17, 21, 58, 62, 66, 0])  # the unpickler raised IndexError, IndexError, IndexError, KeyError, KeyError, UnpicklingError
 def test_a_checkpoint_of_random_bytes_is_set_aside(tmp_path, seed, caplog):
     path = tmp_path / "checkpoint.pt"
     path.write_bytes(np.random.default_rng(seed).bytes(4096))

@@ -341,9 +341,45 @@ def test_a_torn_last_journal_line_is_ignored_and_cut_off(tmp_path, data_dir, ref
     assert "Resumed after epoch 8" in (directory / "log.log").read_text()  # the torn line (epochs 9-11) was ignored
 
 
+def edit_line(number: int, change, sealed: bool = False):
+    """Damage: journal line `number` (0-based) parsed, changed, written back (re-sealed if `sealed`)."""
+
+    def damage(lines: list[bytes]) -> list[bytes]:
+        line = change(json.loads(lines[number]))
+        return lines[:number] + [json.dumps(seal(line) if sealed else line).encode() + b"\n"] + lines[number + 1 :]
+
+    return damage
+
+
+def set_value(value):
+    def change(line):
+        line["values"][0][0] = value
+        return line
+
+    return change
+
+
+def set_trajectory(key, value):
+    def change(line):
+        line["trajectory"][key][0] = value
+        return line
+
+    return change
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
+        (edit_line(2, set_value(0.999)), "damaged at line 3 (its checksum does not match its content: edited or corrupt)"),
+        (edit_line(2, set_value(None)), "damaged at line 3 (its checksum does not match its content: edited or corrupt)"),
+        (edit_line(2, set_value("x")), "damaged at line 3 (a hash is not text or values not a list of numbers)"),
+        (edit_line(2, set_value("x"), sealed=True), "damaged at line 3 (a hash is not text or values not a list of numbers)"),
+        (edit_line(2, set_value(True), sealed=True), "damaged at line 3 (a hash is not text or values not a list of numbers)"),
+        (edit_line(2, set_value(1e999), sealed=True), "damaged at line 3 (a hash is not text or values not a list of numbers)"),
+        (edit_line(2, set_trajectory("valid_acc", 0.999)), "damaged at line 3 (its checksum does not match"),
+        (edit_line(2, set_trajectory("valid_acc", "x"), sealed=True), "damaged at line 3 (trajectory lacks 3 values of the right type"),
+        (edit_line(2, set_trajectory("arch_hash", 5), sealed=True), "damaged at line 3 (trajectory lacks 3 values of the right type"),
+        (edit_line(0, lambda head: {**head, "config": {**head["config"], "seed": 1}}), "damaged at line 1 (its checksum does not match"),
         (lambda lines: lines[:2] + [b'{"epochs": [3, "x"]}\n'] + lines[3:], "damaged at line 3 (no [first, last] epochs)"),
         (lambda lines: lines[:2] + lines[3:], "damaged at line 3 (epochs 6..8 do not follow epoch 2)"),
         (lambda lines: lines[:2] + [b"{not json\n"] + lines[3:], "damaged at line 3 (not JSON)"),

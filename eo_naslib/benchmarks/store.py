@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataFileError
-from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, decode_json, lock, remove_temp_files
+from ..io import TMP_PREFIX, atomic_write_bytes, check_writable, decode_json, lock, remove_temp_files, safe_child
 from ..schema import HASH32, FileCheck, seal
 
 #: 3: the manifest is sealed (stores of format 2 are rebuilt or re-imported)
@@ -41,8 +41,8 @@ _MANIFEST = "manifest"
 
 
 def store_path(directory: str | os.PathLike, name: str) -> Path:
-    """Where the store of benchmark `name` lives in a data dir."""
-    return Path(directory) / f"{name}{SUFFIX}"
+    """Where the store of benchmark `name` lives in a data dir (a name that is a path is refused)."""
+    return safe_child(directory, f"{safe_child(directory, name).name}{SUFFIX}")
 
 
 def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
