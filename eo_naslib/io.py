@@ -234,10 +234,12 @@ def _json_int(text: str) -> int:
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     mapping = dict(pairs)
-    if len(mapping) < len(pairs):
+    if len(mapping) < len(pairs):  # a key came twice: name the first one
         seen: set[str] = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise JSONRefused(f"key {twice!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise JSONRefused(f"key {key!r} appears twice in one object")
+            seen.add(key)
     return mapping
 
 

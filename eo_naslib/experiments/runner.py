@@ -42,9 +42,8 @@ def run_experiment(
 
     Runs go to `backend` (local processes, Ray or SLURM; default: `experiment.workers` local
     worker processes, at most the CPUs available unless `oversubscribe`; or this process with one
-    worker). Finished runs of the same settings are
-    reused; runs of other settings stop the experiment with the changed keys named, unless
-    `fresh` discards them first.
+    worker). Finished runs of the same settings are reused; runs of other settings stop the
+    experiment with the changed keys named, unless `fresh` discards them first.
     """
     directory = check_writable(experiment.directory)
     with lock(directory, timeout=0):

@@ -57,7 +57,7 @@ def _init_worker(parent: int, devices: Any, threads: int) -> None:
 
 
 class LocalBackend(Backend):
-    """`workers` processes (default: one per CPU core), or one per entry of `devices` (GPU ids).
+    """`workers` processes (default: one per CPU available), or one per entry of `devices` (GPU ids).
 
     Each worker's thread pools get `threads` threads (default: CPU cores / workers), so workers do
     not oversubscribe the cores (on 2 cores, 2 workers x 2 torch threads trained ~3x slower).
@@ -77,7 +77,7 @@ class LocalBackend(Backend):
     ) -> None:
         if devices is not None and workers is not None and workers != len(devices):
             raise ConfigError(f"{workers} workers for {len(devices)} devices; give one worker per device")
-        self.workers = len(devices) if devices else (workers or os.cpu_count() or 1)
+        self.workers = len(devices) if devices else (workers or cpus_available())
         if self.workers < 1:
             raise ConfigError(f"need at least one worker, got {self.workers}")
         if not devices:
