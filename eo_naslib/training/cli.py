@@ -17,7 +17,7 @@ from typing import Any
 
 from ..arguments import non_negative_int, positive_int
 from ..errors import ConfigError, EONASLibError, InvalidCellError
-from ..io import load_yaml
+from ..io import decode_json, load_yaml
 from ..lazy import lazy_module
 from ..space import Cell, all_cells
 from .config import SENSORS, TrainConfig
@@ -103,8 +103,8 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
     if not args.ops:
         raise InvalidCellError("--matrix needs --ops; give both as JSON")
     try:
-        matrix, ops = json.loads(args.matrix), json.loads(args.ops)
-    except json.JSONDecodeError as exc:
+        matrix, ops = decode_json(args.matrix), decode_json(args.ops)
+    except ValueError as exc:
         raise InvalidCellError(
             f"--matrix/--ops are not valid JSON ({exc}); e.g. --matrix '[[0,1],[0,0]]'"
         ) from None
