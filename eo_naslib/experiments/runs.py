@@ -80,6 +80,7 @@ def run_once(experiment: Experiment, configuration: Configuration, seed: int) ->
         "runtime_s": result.runtime_s,
         "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": (~result.measured).tolist()},
         "front": {"hash": hashes[front].tolist(), "values": values[front].tolist()},
+        "honesty": result.honesty(),  # measured share; best cell and front: measured or predicted, intervals
         "scores": [{"evaluations": n, **scorer.score(rows[:n], values[:n])} for n in counts],
         # population methods: per-generation fitness and the clustering initialiser's report
         **{key: getattr(run.optimizer, key) for key in ("trace", "init_report") if getattr(run.optimizer, key, None)},
