@@ -76,6 +76,11 @@ def test_experiment_writes_runs_tables_tests_and_plots(tmp_path, synthetic_api):
         assert (directory / "plots" / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
     assert report["medians"]["pls_120"]["evaluations"] == 120
     assert np.isfinite(report["medians"]["pls_120"]["hypervolume"])
+    share = 1 - np.mean(record["history"]["predicted"])
+    assert record["honesty"]["measured_share"] == pytest.approx(share) == report["measured_share_per_run"]["pls_120"][2]
+    front = record["honesty"]["front"]
+    assert front["size"] == len(record["front"]["hash"])
+    assert report["front_measured_per_run"]["pls_120/2"] == f"{front['measured']} of {front['size']}"
 
 
 def test_finished_runs_are_skipped_and_parallel_runs_match(tmp_path, synthetic_api, monkeypatch):

@@ -219,8 +219,10 @@ def test_runner_config_with_measured_only_runs_through_scripts_runner(tmp_path, 
         cwd=REPO, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
+    headline, printed = done.stdout.split("\n", 1)
+    summary = json.loads(printed)
     assert summary["evaluations"] == 40 and summary["measured_share"] == 1.0
+    assert headline.startswith("front measured:") and summary["front_predicted"] == 0
     trajectory = json.loads((Path(summary["save_dir"]) / "trajectory.json").read_text())
     hashes = [t["hash"] for t in trajectory]
     assert len(set(hashes)) == 40 and all(so2sat.is_measured(h, "val_accuracy") for h in hashes)

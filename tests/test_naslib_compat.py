@@ -120,7 +120,9 @@ def test_runs_are_reproducible_and_write_naslib_files(tmp_path, synthetic_api, o
     assert len({t["hash"] for t in trajectory}) == len(trajectory) == 60  # distinct cells
     config, errors = json.loads((summary_dir(first) / "errors.json").read_text())
     assert config["optimizer"] == optimizer
-    assert set(errors) == {"train_acc", "valid_acc", "test_acc", "runtime", "train_time", "params", "measured", "arch_hash", "arch_params"}
+    assert set(errors) == {"train_acc", "valid_acc", "test_acc", "runtime", "train_time", "params", "measured", "arch_hash",
+                           "arch_params", "uncertainty"}  # fmt: skip
+    assert errors["uncertainty"] == first["uncertainty"] and errors["uncertainty"]["front"]["size"] == first["front_size"]
     assert isinstance(errors["params"], float)  # one number, as NASLib writes it
     assert len(errors["valid_acc"]) == len(errors["measured"]) == len(errors["arch_hash"]) == 60
     assert all(v > 1 for v in errors["valid_acc"])  # percent
@@ -219,8 +221,10 @@ def test_overrides_are_applied(tmp_path, synthetic_api, capsys):
     config_file = tmp_path / "ok.yaml"
     config_file.write_text(yaml.safe_dump(_config(tmp_path, "rs")))
     assert cli_main(["run", "--config-file", str(config_file), "--no-progress", "seed", "5", "search.epochs", "12"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    headline, printed = capsys.readouterr().out.split("\n", 1)
+    summary = json.loads(printed)
     assert summary["evaluations"] == 12 and summary["save_dir"].endswith("/5")
+    assert headline == summary["headline"] and headline.startswith("front ")
     with pytest.raises(ConfigError, match="pairs"):
         from eo_naslib.naslib_compat.config import apply_overrides
 

@@ -323,7 +323,7 @@ def test_sigkill_of_the_real_command_at_a_random_moment(tmp_path, data_dir):
     assert 40 <= journal.read_bytes().count(b"\n") < 1 + 900 // CHECKPOINT_FREQ  # killed mid-run
     resumed = subprocess.run([*command, "--resume"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["resumed"]
+    assert json.loads(resumed.stdout.split("\n", 1)[1])["resumed"]  # after the headline line
     assert outcome(directory) == outcome(reference)
     assert leftovers(directory) == []
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..errors import DataFileError
-from ..paths import data_dir
+from ..errors import ConfigError, DataFileError
+from ..io import atomic_write_json
 from ..lazy import lazy_module
+from ..paths import data_dir
 from . import load_benchmark
 from .store import BenchmarkStore, installed
 
 #: importing sources and fitting surrogates (xgboost, scikit-learn): loaded by `data import|download` only
 installer = lazy_module("eo_naslib.benchmarks.install")
+#: the surrogate leaderboard's model families (scikit-learn, xgboost): loaded by `data surrogates` only
+leaderboard = lazy_module("eo_naslib.benchmarks.leaderboard")
+
+#: the leaderboard's default training sizes ("all" = every cell of the other folds)
+DEFAULT_SIZES = {"cifar10": "100,450,2000,all"}
+#: measured columns of the same networks whose agreement bounds what any surrogate can reach
+NOISE_CEILINGS = {"so2sat": ("val_accuracy@108", "test_accuracy@108")}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +49,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     info = actions.add_parser("info", help="what is installed: cells, metrics, provenance, surrogate quality")
     info.add_argument("--data-dir", help=dir_help)
     info.set_defaults(func=_info)
+
+    board = actions.add_parser(
+        "surrogates", help="surrogate leaderboard: model families x feature sets x training sizes, by nested CV"
+    )
+    board.add_argument("--benchmark", required=True, help="so2sat, cifar10 or another installed benchmark")
+    board.add_argument("--columns", help="comma-separated metric columns, e.g. val_accuracy@108 (default: every column)")
+    board.add_argument("--sizes", help="comma-separated training sizes, 'all' = the other folds (default: all; cifar10: 100,450,2000,all)")
+    board.add_argument("--folds", type=int, default=3, help="outer folds (default 3, the store's)")
+    board.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the intervals (default 200)")
+    board.add_argument("--quick", action="store_true", help="only XGBoost and histogram gradient boosting on one-hot (a smoke run)")
+    board.add_argument("--json", metavar="PATH", help="also write the rows, leaderboard.winners and noise ceiling as JSON")
+    board.add_argument("--data-dir", help=dir_help)
+    board.set_defaults(func=_surrogates)
 
 
 def _summary(store: BenchmarkStore) -> str:
@@ -81,6 +102,9 @@ def _info(args: argparse.Namespace) -> int:
             "metrics": {m: vars(r) for m, r in store.metrics.items()},
             "provenance": store.provenance,
             "surrogate_cv": {k: v["cv"] for k, v in store.surrogate.items()},
+            "surrogate_interval_coverage": {
+                k: v["uncertainty"]["held_out_coverage"] for k, v in store.surrogate.items() if "uncertainty" in v
+            },
             "recorded_walks": len(store.walks),
         }
     if not report["benchmarks"]:
@@ -89,4 +113,43 @@ def _info(args: argparse.Namespace) -> int:
             "(any search or `load_benchmark`); other sources: `eo-naslib data import PATH` or `eo-naslib data download`"
         )
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _sizes(text: str) -> list[int | None]:
+    sizes: list[int | None] = []
+    for item in text.split(","):
+        if item.strip() == "all":
+            sizes.append(None)
+        elif item.strip().isdigit() and int(item) >= 10:
+            sizes.append(int(item))
+        else:
+            raise ConfigError(f"training size {item!r} is not a whole number >= 10 or 'all'; e.g. --sizes 100,450,all")
+    return sizes
+
+
+def _surrogates(args: argparse.Namespace) -> int:
+    if args.folds < 2 or args.bootstrap < 10:
+        raise ConfigError(f"--folds {args.folds} / --bootstrap {args.bootstrap}: use at least 2 folds and 10 resamples")
+    benchmark = load_benchmark(args.benchmark, args.data_dir)
+    store = benchmark.store
+    columns = args.columns.split(",") if args.columns else store.column_keys()
+    for column in columns:
+        if column not in store.columns:
+            raise ConfigError(f"benchmark {store.name!r} has no column {column!r}; choose from {store.column_keys()}")
+    sizes = _sizes(args.sizes or DEFAULT_SIZES.get(store.name, "all"))
+    quick = [e for e in leaderboard.ENTRANTS if (e.model, e.features) == leaderboard.BASELINE]
+    entrants = quick + [leaderboard.Entrant("hist-gradient-boosting", "one-hot")]
+    rows = []
+    for column in columns:
+        rows += leaderboard.run_column(
+            store, benchmark.space, column, sizes, entrants if args.quick else leaderboard.ENTRANTS, args.folds, args.bootstrap
+        )
+    report = {"benchmark": store.name, "folds": args.folds, "bootstrap": args.bootstrap, "rows": rows, "winners": leaderboard.winners(rows)}
+    if store.name in NOISE_CEILINGS:
+        report["noise_ceiling"] = leaderboard.noise_ceiling(store, benchmark.space, *NOISE_CEILINGS[store.name], args.bootstrap)
+    print(leaderboard.markdown_table(rows))
+    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
+    if args.json:
+        atomic_write_json(args.json, report)
     return 0

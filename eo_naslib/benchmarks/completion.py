@@ -4,7 +4,9 @@ Hyperparameters come from `benchmarks_data/surrogates.json` (tuned once by cross
 shipped with the data) when the column's measured values are the ones they were tuned on, else
 from `tune_regressor`'s cross-validation (always with `tune=True`). Predictions are clipped to the
 measured range in their stored dtype (float32), so no predicted value leaves that range.
-Each prediction also gets a calibrated standard deviation (`uncertainty.calibrate`, on the same
+A column's record may name another feature set of `features.FEATURE_SETS` (chosen by the
+surrogate leaderboard, docs/surrogates.md; default the one-hot features). Each prediction also
+gets a calibrated standard deviation (`uncertainty.calibrate`, on the same
 seeded CV folds), stored beside it as `predicted_std`.
 """
 
@@ -18,8 +20,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import DataFileError
 from ..io import read_json
 from ..space import CellTable, all_cells
+from .features import DEFAULT_FEATURES, FEATURE_SETS
 from .sources import SURROGATES_FILE, bundled_dir
 from .store import BenchmarkStore
 from .surrogate import FEATURE_ENCODING, CVScores, cell_features, fit_regressor, out_of_fold, tune_regressor
@@ -54,6 +58,15 @@ def clip_in_dtype(values: np.ndarray, low: float, high: float, dtype: type = PRE
     return np.asarray(values, dtype=dtype).clip(lo, min(hi, max(lo, hi)))
 
 
+def feature_set(space: CellTable, name: str, computed: dict[str, np.ndarray]) -> np.ndarray:
+    """Feature set `name` of every cell of `space`, computed once per build (`computed` caches it)."""
+    if name not in FEATURE_SETS:
+        raise DataFileError(f"{SURROGATES_FILE} names feature set {name!r}; known: {list(FEATURE_SETS)} (restore the file)")
+    if name not in computed:
+        computed[name] = cell_features(space) if name == DEFAULT_FEATURES else FEATURE_SETS[name](space, np.arange(len(space)))
+    return computed[name]
+
+
 def complete_with_surrogates(
     store: BenchmarkStore,
     space: CellTable | None = None,
@@ -72,9 +85,9 @@ def complete_with_surrogates(
     """
     space = space if space is not None else all_cells()
     n_jobs = n_jobs or os.cpu_count() or 1
-    features = cell_features(space)
-    measured = features[space.indices(store.hashes)]
-    shipped = {} if tune else shipped_tuning(store.name)
+    computed: dict[str, np.ndarray] = {}
+    rows = space.indices(store.hashes)
+    shipped = shipped_tuning(store.name)
     keys = store.column_keys()
     bar = tqdm(keys, desc=f"building {store.name}: surrogates", unit="column", disable=None if progress is None else not progress)
     for key in bar:
@@ -83,7 +96,11 @@ def complete_with_surrogates(
         target = np.nanmean(values[known], axis=1)
         fingerprint = target_sha256(target)
         record = shipped.get(key)
-        if record is not None and record.get("target_sha256") == fingerprint and record.get("seed") == seed:
+        matches = record is not None and record.get("target_sha256") == fingerprint and record.get("seed") == seed
+        feature_name = record.get("features", DEFAULT_FEATURES) if matches else DEFAULT_FEATURES
+        features = feature_set(space, feature_name, computed)
+        measured = features[rows]
+        if matches and not tune:
             params, scores, origin = record["params"], CVScores(**record["cv"]), "shipped (benchmarks_data/surrogates.json)"
             model = fit_regressor(measured[known], target, seed, **params)
         else:
@@ -98,7 +115,8 @@ def complete_with_surrogates(
         store.predicted_std[key] = uncertainty.std(features).astype(PREDICTION_DTYPE)
         store.surrogate[key] = {
             "model": "xgboost.XGBRegressor",
-            "encoding": FEATURE_ENCODING + " + op counts + edge count",
+            "encoding": FEATURE_ENCODING + " + op counts + edge count" if feature_name == DEFAULT_FEATURES else feature_name,
+            "features": feature_name,
             "clipped_to": [float(target.min()), float(target.max())],
             "seed": seed,
             "params": params,
@@ -114,10 +132,12 @@ def tuning_record(stores: list[BenchmarkStore]) -> dict[str, Any]:
     """The `surrogates.json` content for `stores` (after `complete_with_surrogates`)."""
     return {
         "about": "XGBoost hyperparameters chosen by cross-validation (eo_naslib.benchmarks.surrogate.TUNING_GRID), "
-        "their out-of-fold scores, and the sha256 of the measured targets they were tuned on",
+        "their out-of-fold scores, the sha256 of the measured targets they were tuned on, and the feature set where the "
+        "surrogate leaderboard (docs/surrogates.md) found one better than the one-hot features by more than the CV noise",
         "benchmarks": {
             store.name: {
-                key: {k: entry[k] for k in ("params", "cv", "target_sha256", "seed")} for key, entry in store.surrogate.items()
+                key: {k: entry[k] for k in ("params", "cv", "target_sha256", "seed", "features") if k in entry}
+                for key, entry in store.surrogate.items()
             }
             for store in stores
         },

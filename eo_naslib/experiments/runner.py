@@ -111,6 +111,15 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
             for name, group in final.groupby("configuration")
         },
         "predicted_share": {name: float(group.predicted_share.mean()) for name, group in final.groupby("configuration")},
+        "measured_share_per_run": {
+            name: {int(seed): 1.0 - float(share) for seed, share in zip(group.seed, group.predicted_share)}
+            for name, group in final.groupby("configuration")
+        },
+        "front_measured_per_run": {
+            record["configuration"] + f"/{record['seed']}": f"{front['measured']} of {front['size']}"
+            for record in records
+            if (front := record.get("honesty", {}).get("front"))
+        },
         "mann_whitney": tests.to_dict(orient="records"),
         "files": [str(p) for p in (directory / "summary.csv", directory / "mann_whitney.csv", *figures)],
     }

@@ -94,6 +94,7 @@ def run_once(experiment: Experiment, configuration: Configuration, seed: int) ->
         "runtime_s": result.runtime_s,
         "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": (~result.measured).tolist()},
         "front": {"hash": hashes[front].tolist(), "values": values[front].tolist()},
+        "honesty": result.honesty(),  # measured share; best cell and front: measured or predicted, intervals
         "scores": [
             {"evaluations": n, **scorer.score(rows[: distinct_after[n - 1]], values[: distinct_after[n - 1]])} for n in counts
         ],

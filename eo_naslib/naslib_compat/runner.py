@@ -54,19 +54,25 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
     result = optimizer.run.result()
     result.to_json(directory / RESULT)
     picture = save_figure(result.plot(), directory / FRONT_PICTURE)
+    honesty = result.honesty()
+    trainer.record_uncertainty(honesty)
     summary = {
+        "headline": result.headline(),
         "save_dir": str(directory),
         "evaluations": evaluator.n_evaluations,
         "measured_share": float(result.measured.mean()) if result.n_evaluations else 0.0,
         "best_hash": final["hash"],
         "best": {o.metric: float(v) for o, v in zip(evaluator.objectives, evaluator.evaluate(final["hash"]))},
         "front_size": len(result.front),
+        "front_measured": honesty["front"]["measured"],
+        "front_predicted": honesty["front"]["predicted"],
         "resumed": bool(resume_from),
         "files": [str(directory / name) for name in ("errors.json", "trajectory.json", RESULT)] + [str(picture)],
     }
     if len(evaluator.objectives) > 1:
         scorer = scorer_for(config["dataset"], config.get("data_dir"), tuple(o.label for o in evaluator.objectives), evaluator.epoch)
         summary["hypervolume"] = scorer.score(space_rows(result, dataset_api["space"]), result.values)["hypervolume"]
+    summary["uncertainty"] = honesty
     return summary
 
 
@@ -88,6 +94,7 @@ def space_rows(result: SearchResult, space: CellTable) -> np.ndarray:
 def run_from_args(args: argparse.Namespace) -> int:
     config = apply_overrides(load_config(args.config_file), args.opts)
     summary = run(config, resume=args.resume, progress=not args.no_progress)
+    print(summary["headline"])  # first line: is the front measured or predicted?
     print(json.dumps(summary, indent=2))
     return 0
 

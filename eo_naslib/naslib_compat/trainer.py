@@ -6,6 +6,8 @@ Files in the run's save directory:
   benchmark has no such metric), `params` one number as NASLib writes it (the optimizer's model
   size in MB, 0 for a tabular search), and per epoch `measured` (was the reported cell's first
   objective measured, not a surrogate prediction?), `arch_hash` and `arch_params` (its parameters);
+  after the search also `uncertainty`: the measured share, and for the best cell and the front how
+  many are measured and the predicted values' standard deviations and 80% / 95% intervals;
 - `log.log`: NASLib's log lines (beginning, one line per epoch, end), appended as NASLib does;
 - `trajectory.json`: every distinct evaluated cell in order (index, hash, objective values, whether
   each value was measured or predicted);
@@ -79,6 +81,8 @@ class Trainer:
         #: epochs and evaluations the journal holds, and epochs the summary files hold
         self._journalled = (0, 0)
         self._summarised = 0
+        #: what the finished search adds to errors.json (`record_uncertainty`)
+        self._uncertainty: dict[str, Any] | None = None
 
     @property
     def requested_epochs(self) -> int:
@@ -179,7 +183,8 @@ class Trainer:
 
     def _write_results(self) -> None:
         """The summary files (errors.json, trajectory.json, pareto_front.json): O(run length) each time."""
-        atomic_write_json(self.save_dir / "errors.json", [self.config, self.search_trajectory])
+        extra = {} if self._uncertainty is None else {"uncertainty": self._uncertainty}
+        atomic_write_json(self.save_dir / "errors.json", [self.config, {**self.search_trajectory, **extra}])
         evaluator = self.optimizer.evaluator
         benchmark = self.optimizer.dataset_api["benchmark"]
         trajectory = []
@@ -256,6 +261,11 @@ class Trainer:
         self._journalled = (journal.epochs, len(journal.hashes))
         logger.info("Resumed after epoch %d (replayed from %s)", journal.epochs - 1, journal.path)
         return journal.epochs
+
+    def record_uncertainty(self, honesty: dict[str, Any]) -> None:
+        """Add the finished search's measured/predicted account (`SearchResult.honesty`) to errors.json."""
+        self._uncertainty = honesty
+        self._write_results()
 
     def evaluate(self) -> dict[str, Any]:
         """Final architecture and all its benchmark values; written to final_architecture.json."""

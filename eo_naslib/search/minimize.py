@@ -24,6 +24,7 @@ from .evaluator import Evaluator, domain_rows, measured_rows
 from .objectives import Objective
 from .registry import OPTIMIZERS
 from .result import SearchResult
+from .uncertainty import objective_uncertainty
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class Search:
             [all(self.benchmark.is_measured(c.hash, o.metric) for o in evaluator.objectives) for c in cells], dtype=bool
         )
         initial = np.flatnonzero(np.isin(rows, np.asarray(self.optimizer.initial_rows, dtype=np.int64)))
+        std, multipliers = objective_uncertainty(self.benchmark, rows, evaluator.objectives, evaluator.epoch)
         return SearchResult(
             optimizer=self.optimizer.name,
             benchmark=str(getattr(self.benchmark, "name", type(self.benchmark).__name__)),
@@ -148,6 +150,8 @@ class Search:
             initial=initial,
             budget_counts=evaluator.budget_counts,
             spent=evaluator.spent,
+            std=std,
+            interval_multipliers=multipliers,
         )
 
 

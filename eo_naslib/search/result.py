@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..benchmarks.uncertainty import LEVELS as INTERVAL_LEVELS
 from ..errors import ConfigError, DataFileError, EONASLibError
 from ..io import atomic_write_json, read_json
 from ..space import Cell
@@ -27,7 +28,10 @@ class SearchResult:
     objective value of evaluation i is a measurement rather than a surrogate prediction; `front`
     indexes the non-dominated evaluations (strict dominance); `initial` the evaluations the
     initialiser chose. `budget_counts` says what `budget` counted ("distinct" cells or
-    "evaluations", repeats included) and `spent` how much of it the search used.
+    "evaluations", repeats included) and `spent` how much of it the search used. `std[i, j]` is the
+    calibrated standard deviation of value (i, j) (0 when measured) and `interval_multipliers[j]`
+    the half-widths of objective j's 80% and 95% intervals in standard deviations (both None where
+    the benchmark gives no uncertainty).
     """
 
     optimizer: str
@@ -42,6 +46,8 @@ class SearchResult:
     initial: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     budget_counts: str = "distinct"
     spent: int | None = None
+    std: np.ndarray | None = None
+    interval_multipliers: np.ndarray | None = None  # (m, len(INTERVAL_LEVELS))
 
     @property
     def hashes(self) -> list[str]:
@@ -68,6 +74,62 @@ class SearchResult:
         """Index of the best evaluation on the first objective (the first one on ties)."""
         return int(np.argmin(self.F[:, 0]))
 
+    def intervals(self, level: float = 0.8) -> np.ndarray | None:
+        """(n, m, 2) low and high ends of every value's `level` interval (0.8 or 0.95); None without uncertainty."""
+        if self.std is None or self.interval_multipliers is None:
+            return None
+        half = self.std * self.interval_multipliers[:, INTERVAL_LEVELS.index(level)]
+        return np.stack([self.values - half, self.values + half], axis=2)
+
+    def honesty(self) -> dict[str, Any]:
+        """How much of the best cell and of the front was measured, and the predicted values' intervals."""
+        labels = [o.label for o in self.objectives]
+        bounds = {level: self.intervals(level) for level in INTERVAL_LEVELS}
+
+        def describe(i: int) -> dict[str, Any]:
+            described: dict[str, Any] = {
+                "hash": self.cells[i].hash,
+                "measured": bool(self.measured[i]),
+                "values": dict(zip(labels, self.values[i].tolist())),
+            }
+            if not self.measured[i]:
+                if self.std is None:
+                    described["intervals"] = "unavailable (the benchmark gives no uncertainty)"
+                else:
+                    described["std"] = dict(zip(labels, self.std[i].tolist()))
+                    described["intervals"] = {
+                        str(level): dict(zip(labels, b[i].tolist())) for level, b in bounds.items() if b is not None
+                    }
+            return described
+
+        front = self.front
+        measured_front = int(self.measured[front].sum())
+        return {
+            "measured_share": float(self.measured.mean()) if self.n_evaluations else 0.0,
+            "best": describe(self.best) if self.n_evaluations else None,
+            "front": {
+                "size": len(front),
+                "measured": measured_front,
+                "predicted": len(front) - measured_front,
+                "cells": [describe(int(i)) for i in front],
+            },
+        }
+
+    def headline(self) -> str:
+        """One line saying whether the front and the best cell are measured or predicted."""
+        if self.n_evaluations == 0:
+            return "no evaluations"
+        front, best = self.front, self.best
+        measured = int(self.measured[front].sum())
+        kind = "measured" if measured == len(front) else "PREDICTED" if measured == 0 else "partly predicted"
+        line = f"front {kind}: {measured} of {len(front)} front cells measured, {len(front) - measured} predicted by the surrogate"
+        label = self.objectives[0].label
+        if self.measured[best]:
+            return f"{line}; best {label} {self.values[best, 0]:.4g} is measured"
+        bounds = self.intervals(0.8)
+        spread = "" if bounds is None else f" (80% interval {bounds[best, 0, 0]:.4g} to {bounds[best, 0, 1]:.4g})"
+        return f"{line}; best {label} {self.values[best, 0]:.4g} is predicted{spread}"
+
     def incumbent_curve(self) -> np.ndarray:
         """Best natural value of the first objective after each evaluation."""
         best = np.minimum.accumulate(self.F[:, 0])
@@ -90,6 +152,9 @@ class SearchResult:
             ],
             "front": self.front.tolist(),
             "initial": self.initial.tolist(),
+            "std": None if self.std is None else self.std.tolist(),
+            "interval_multipliers": None if self.interval_multipliers is None else self.interval_multipliers.tolist(),
+            "honesty": self.honesty(),
         }
 
     @classmethod
@@ -111,14 +176,13 @@ class SearchResult:
             budget_counts = check_budget_counts(data.get("budget_counts", "distinct"), "budget_counts of the result")
         except ConfigError as exc:
             raise DataFileError(f"search result field 'budget_counts': {exc}") from None
+        m = len(objectives)
         return cls(
             optimizer=fields.text(data, "optimizer"),
             benchmark=fields.text(data, "benchmark"),
             objectives=objectives,
             cells=cells,
-            values=np.array([fields.values_row(h.get("values"), "values", len(objectives)) for h in history], dtype=float).reshape(
-                len(history), len(objectives)
-            ),
+            values=np.array([fields.values_row(h.get("values"), "values", m) for h in history], dtype=float).reshape(len(history), m),
             measured=np.array([fields.flag(h.get("measured"), "measured") for h in history], dtype=bool),
             seed=fields.optional_int(data, "seed", 0),
             budget=fields.optional_int(data, "budget", 1),
@@ -126,6 +190,8 @@ class SearchResult:
             spent=fields.optional_int(data, "spent", 0),
             runtime_s=fields.finite_number(data, "runtime_s", 0.0),
             initial=fields.indices(data, "initial", len(history)),
+            std=fields.optional_table(data, "std", len(history), m),
+            interval_multipliers=fields.optional_table(data, "interval_multipliers", m, len(INTERVAL_LEVELS)),
         )
 
     def to_json(self, path: str | os.PathLike) -> None:
@@ -143,8 +209,9 @@ class SearchResult:
 
     # ------------------------------------------------------------------ picture
     def plot(self, ax: Axes | None = None) -> Figure:
-        """The search in objective space: measured and predicted evaluations told apart, the
-        initial cells and the final front marked (one objective: the incumbent curve)."""
+        """The search in objective space: measured and predicted evaluations told apart (predicted
+        ones with their 80% intervals as error bars), the initial cells and the final front marked
+        (one objective: the incumbent curve)."""
         figure = Figure(figsize=(6, 4.5)) if ax is None else ax.figure
         ax = figure.add_subplot() if ax is None else ax
         names = [o.label for o in self.objectives]
@@ -154,6 +221,18 @@ class SearchResult:
             ax.set_ylabel(f"best {names[0]}")
         else:
             x, y = self.values[:, 1], self.values[:, 0]
+            bounds = self.intervals(0.8)
+            if bounds is not None:
+                on_front = np.zeros(self.n_evaluations, dtype=bool)
+                on_front[self.front] = True
+                for p, style in (
+                    (~self.measured & ~on_front, {"ecolor": "0.8", "elinewidth": 0.4, "alpha": 0.3, "label": "80% interval (predicted)"}),
+                    (~self.measured & on_front, {"ecolor": "C3", "elinewidth": 1.0, "capsize": 2, "label": "80% interval (predicted front)"}),
+                ):
+                    if p.any():
+                        xerr = np.stack([x[p] - bounds[p, 1, 0], bounds[p, 1, 1] - x[p]])
+                        yerr = np.stack([y[p] - bounds[p, 0, 0], bounds[p, 0, 1] - y[p]])
+                        ax.errorbar(x[p], y[p], xerr=xerr, yerr=yerr, fmt="none", **style)
             for mask, style in ((~self.measured, {"marker": "x", "label": "predicted"}), (self.measured, {"marker": "o", "label": "measured"})):
                 if mask.any():
                     ax.scatter(x[mask], y[mask], s=12, alpha=0.5, color="0.55" if style["label"] == "predicted" else "C0", **style)

@@ -91,3 +91,19 @@ def indices(data: dict[str, Any], key: str, n: int) -> np.ndarray:
     if any(not _is_int(i) or not 0 <= i < n for i in value) or len(set(value)) != len(value):
         raise _bad(key, value, f"distinct whole numbers from 0 to {n - 1} (indices of the {n} evaluations)")
     return np.asarray(value, dtype=np.int64)
+
+
+def optional_table(data: dict[str, Any], key: str, rows: int, columns: int) -> np.ndarray | None:
+    """null/absent, or `rows` lists of `columns` finite numbers >= 0 (a std, or interval widths)."""
+    value = _get(data, key, None)
+    if value is None:
+        return None
+    expected = f"null or {rows} lists of {columns} finite numbers >= 0"
+    if not isinstance(value, list) or len(value) != rows:
+        raise _bad(key, value, expected)
+    for row in value:
+        if not isinstance(row, list) or len(row) != columns or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 for v in row
+        ):
+            raise _bad(key, value, expected)
+    return np.array(value, dtype=float).reshape(rows, columns)
