@@ -27,7 +27,7 @@ CREATION = Path(__file__).resolve().parents[1] / "eo_naslib" / "configs" / "crea
 @pytest.fixture
 def synthetic_api(space, monkeypatch):
     """Experiments on the synthetic benchmark (as tests/test_experiments.py)."""
-    monkeypatch.setattr(datasets_module, "_open", lambda name, data_dir: SyntheticBenchmark(space))
+    monkeypatch.setattr(datasets_module, "_open", lambda name, data_dir, surrogate=True: SyntheticBenchmark(space))
     runs_module.scorer_for.cache_clear()
     yield
     runs_module.scorer_for.cache_clear()

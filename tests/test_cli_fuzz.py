@@ -314,7 +314,7 @@ def world(tmp_path_factory, space, data_dir, eo_data, nb101_subset) -> dict[str,
         mp.setattr(creation_cli.coordinator, "run_plan", _long_work)
         mp.setattr(creation_cli, "get_backend", _local_backend_only)
         mp.setattr(experiments_cli, "backend_from_args", _long_work)
-        mp.setattr(datasets_module, "_open", lambda name, data_dir: synthetic)
+        mp.setattr(datasets_module, "_open", lambda name, data_dir, surrogate=True: synthetic)
         mp.setattr(runner_module, "Trainer", _SmallTrainer)
         runs_module.scorer_for.cache_clear()
         yield {"root": root, "hash": str(space.hashes[12345]), "sources": _damaged_sources(root, eo_data, nb101_subset), "files": files, "good": good, "data_dir": str(data_dir), "cache": str(cache),

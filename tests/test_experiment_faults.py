@@ -49,7 +49,7 @@ from eo_naslib.testing import SyntheticBenchmark
 
 SPACE = all_cells()
 BENCHMARK = SyntheticBenchmark(SPACE, seed=0, measured_share=0.5)
-datasets._open = lambda name, data_dir: BENCHMARK
+datasets._open = lambda name, data_dir, surrogate=True: BENCHMARK
 landscape_cli.load_benchmark = lambda name, data_dir=None, surrogate=True: BENCHMARK
 if os.environ.get("NO_PDEATHSIG"):  # only to show that the orphan test can fail
     from eo_naslib.creation.backends import local

@@ -23,7 +23,7 @@ from eo_naslib.testing import SyntheticBenchmark
 @pytest.fixture()
 def synthetic_api(space, monkeypatch):
     benchmark = SyntheticBenchmark(space, measured_share=0.5)
-    monkeypatch.setattr(datasets_module, "_open", lambda name, data_dir: benchmark)
+    monkeypatch.setattr(datasets_module, "_open", lambda name, data_dir, surrogate=True: benchmark)
     runs_module.scorer_for.cache_clear()
     yield benchmark
     runs_module.scorer_for.cache_clear()

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+#: interval levels stored and reported with every predicted value
+LEVELS = (0.8, 0.95)
+
 
 class Estimate(NamedTuple):
     """One answer with its uncertainty (`benchmark.query(..., with_std=True)`).

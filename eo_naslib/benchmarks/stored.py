@@ -18,9 +18,8 @@ from ..errors import DataFileError, UnknownArchitectureError, UnknownMetricError
 from ..lazy import lazy_module
 from ..space import Cell, CellTable, all_cells
 from .metrics import METRICS
-from .results import CellMetrics, Estimate
+from .results import LEVELS, CellMetrics, Estimate
 from .store import BenchmarkStore, column_key
-from .uncertainty import LEVELS
 
 #: only `to_dataframe` needs pandas; a query does not pay for importing it
 pd = lazy_module("pandas")

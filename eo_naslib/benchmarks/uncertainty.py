@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-#: interval levels stored and reported
-LEVELS = (0.8, 0.95)
+from .results import LEVELS
+
 #: the level whose half-width is called the standard deviation (a normal's one-sigma share)
 STD_LEVEL = 0.6827
 #: the scale model: small and fast (it predicts every cell of the space once per column)

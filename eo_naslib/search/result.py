@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..benchmarks.uncertainty import LEVELS as INTERVAL_LEVELS
+from ..benchmarks.results import LEVELS as INTERVAL_LEVELS
 from ..errors import ConfigError, DataFileError, EONASLibError
 from ..io import atomic_write_json, read_json
 from ..space import Cell

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..benchmarks.uncertainty import LEVELS
+from ..benchmarks.results import LEVELS
 from ..errors import DataFileError
 from .objectives import Objective
 
