@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch", reason="building networks needs torch (pip 
 from eo_naslib.benchmarks.formats.safe_pickle import safe_load  # noqa: E402
 from eo_naslib.creation.plan import make_plan  # noqa: E402
 from eo_naslib.errors import ConfigError  # noqa: E402
+from eo_naslib.schema import seal  # noqa: E402
 from eo_naslib.space import OPS, Cell  # noqa: E402
 from eo_naslib.space.labelling import _interior_orders, nb101_codes  # noqa: E402
 from eo_naslib.training.cli import cell_from_args  # noqa: E402
@@ -181,9 +182,9 @@ def test_train_and_measure_by_hash_use_nb101_labelling():
 
 def test_a_record_of_another_vertex_order_is_not_returned_for_the_cell(tmp_path):
     config = TrainConfig()
-    record = {"format": FORMAT, "fingerprint": config.fingerprint(), "settings": config.to_dict()}
+    record = {"format": FORMAT, "fingerprint": config.fingerprint(), "settings": config.to_dict(), "metrics": {}}
     record["cell"] = {"hash": USER_CELL.hash, "matrix": USER_CELL.matrix.tolist(), "ops": list(USER_CELL.ops)}
-    (tmp_path / RECORD).write_text(json.dumps(record))
+    (tmp_path / RECORD).write_text(json.dumps(seal(record)))
     assert read_record(tmp_path, USER_CELL, config)["cell"]["hash"] == USER_CELL.hash
     with pytest.raises(ConfigError, match="another vertex order"):
         read_record(tmp_path, USER_CELL.nb101(), config)
