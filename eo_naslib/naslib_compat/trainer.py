@@ -183,8 +183,7 @@ class Trainer:
 
     def _write_results(self) -> None:
         """The summary files (errors.json, trajectory.json, pareto_front.json): O(run length) each time."""
-        extra = {} if self._uncertainty is None else {"uncertainty": self._uncertainty}
-        atomic_write_json(self.save_dir / "errors.json", [self.config, {**self.search_trajectory, **extra}])
+        self._write_errors()
         evaluator = self.optimizer.evaluator
         benchmark = self.optimizer.dataset_api["benchmark"]
         trajectory = []
@@ -210,6 +209,11 @@ class Trainer:
                 ],
             )
         self._summarised = len(self.search_trajectory["valid_acc"])
+
+    def _write_errors(self) -> None:
+        """NASLib's errors.json (with the finished search's `uncertainty` account once recorded)."""
+        extra = {} if self._uncertainty is None else {"uncertainty": self._uncertainty}
+        atomic_write_json(self.save_dir / "errors.json", [self.config, {**self.search_trajectory, **extra}])
 
     def _checkpoint(self, epoch: int) -> None:
         """Append the epochs and evaluations since the last checkpoint to the journal (O(new ones));
@@ -265,7 +269,7 @@ class Trainer:
     def record_uncertainty(self, honesty: dict[str, Any]) -> None:
         """Add the finished search's measured/predicted account (`SearchResult.honesty`) to errors.json."""
         self._uncertainty = honesty
-        self._write_results()
+        self._write_errors()
 
     def evaluate(self) -> dict[str, Any]:
         """Final architecture and all its benchmark values; written to final_architecture.json."""
