@@ -143,6 +143,7 @@ def test_samples_larger_than_the_space_are_refused():
 
 
 def test_build_plan_with_lhs_n_1e9_is_one_line(tmp_path, capsys):
+    pytest.importorskip("torch", reason="a train plan needs the train extra (torch, h5py)")
     config = yaml.safe_load(CREATION.read_text())
     config["sampler"]["n"] = 10**9
     code, err = run_cli(["build", "plan", write_yaml(tmp_path / "lhs.yaml", config), "--out", str(tmp_path / "plan"), "--data", str(tmp_path)], capsys)

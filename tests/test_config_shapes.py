@@ -93,6 +93,7 @@ def test_training_settings(changes, message):
 
 
 def test_training_seed_on_the_command_line(tmp_path, capsys):
+    pytest.importorskip("torch", reason="train needs the train extra")
     argv = ["train", "--matrix", "[[0,1],[0,0]]", "--ops", '["input","output"]', "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--set", "split_seed=-1"]
     assert "split_seed must be a seed" in one_line_refusal(argv, capsys)
 
@@ -107,6 +108,8 @@ def test_cell_ops_of_the_wrong_shape(ops):
 @pytest.mark.parametrize("ops", ['{"a": 1}', '[["input"], ["output"]]', "null", '"input"'])
 @pytest.mark.parametrize("command", ["measure", "query"])
 def test_ops_holding_a_list_or_an_object_on_the_command_line(ops, command, capsys, tmp_path):
+    if command == "measure":
+        pytest.importorskip("torch", reason="measure needs the train extra")
     argv = [command, *(["so2sat", "--data-dir", str(tmp_path)] if command == "query" else []), "--matrix", "[[0,1],[0,0]]", "--ops", ops]
     err = one_line_refusal(argv, capsys)
     assert "ops must be a list of op names" in err
