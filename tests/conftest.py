@@ -74,3 +74,13 @@ def so2sat(data_dir):
 @pytest.fixture(scope="session")
 def cifar10(data_dir):
     return load_benchmark("cifar10", data_dir, build=False)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test (training tests: steady timings, no oversubscription)."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -43,12 +43,7 @@ def edit_json(path: Path, change) -> None:
     path.write_text(json.dumps(change(json.loads(path.read_text()))))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

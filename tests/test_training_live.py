@@ -17,12 +17,7 @@ from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 TINY = {**TWO_STACK_TRAINING, "epochs": 2, "eval_every": 1, "latency_batch_size": 4, "latency_repeats": 2}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_live_benchmark_trains_once_then_answers_from_cache(tmp_path, monkeypatch):

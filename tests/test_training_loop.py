@@ -42,12 +42,7 @@ def synthetic(tmp_path_factory):
     return write_synthetic_so2sat(tmp_path_factory.mktemp("synthetic_so2sat"), 600, 100, 100, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("sensor", ["s1", "s2", "fusion"])
