@@ -28,7 +28,7 @@ COMMANDS = {
     ),
     "experiment": ("eo_naslib.experiments.cli", "configurations x seeds, Mann-Whitney tests and plots"),
     "train": ("eo_naslib.training.cli", "train one cell on So2Sat LCZ42 and write its benchmark record"),
-    "measure": ("eo_naslib.training.cli", "hardware metrics of one cell's network on this device"),
+    "measure": ("eo_naslib.training.cli", "device profile of one cell's network: latency at batch 1 and --batch-size, memory, energy"),
     "build": ("eo_naslib.creation.cli", "build a benchmark: plan jobs, run them (local/ray/slurm), store results"),
 }
 

@@ -310,7 +310,7 @@ def world(tmp_path_factory, space, data_dir, eo_data, nb101_subset) -> dict[str,
         mp.setattr(landscape_cli, "footprint", _long_work)
         mp.setattr(install_module.pooch, "retrieve", _no_network)
         mp.setattr(training_cli.job, "train_and_measure", _long_work)
-        mp.setattr(training_cli.hardware, "hardware_metrics", _long_work)
+        mp.setattr(training_cli.profile, "profile_network", _long_work)
         mp.setattr(training_cli.loop, "build_model", _build_model_stub)
         mp.setattr(creation_cli.coordinator, "run_plan", _long_work)
         mp.setattr(creation_cli, "get_backend", _local_backend_only)

@@ -6,11 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from ..arguments import non_negative_float, positive_float, positive_int
+from ..arguments import non_negative_float, non_negative_int, positive_float, positive_int
 from ..errors import ConfigError
 from ..paths import data_dir
 from ..lazy import lazy_module
 from .backends import BACKENDS, CONNECT_TIMEOUT_S, Backend, get_backend
+from .measure_plan import FLAG_SAMPLERS, given_flags, measure_config
 
 #: each action's stack, imported when the action runs (sampling needs scipy, storing xgboost)
 coordinator = lazy_module("eo_naslib.creation.coordinator")
@@ -26,9 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     actions = build.add_subparsers(dest="build_command", required=True)
 
     plan = actions.add_parser("plan", help="sample the cells of a creation config and write DIR/plan.json")
-    plan.add_argument("config", help="creation YAML (see eo_naslib/configs/creation)")
+    plan.add_argument("config", nargs="?", help="creation YAML (see eo_naslib/configs/creation); or --job measure and its flags")
     plan.add_argument("--out-dir", "--out", dest="out", required=True, help="plan directory (results go to DIR/results)")
     plan.add_argument("--data", help="train jobs: the So2Sat data folder (sets settings.data_dir)")
+    add_measure_plan_arguments(plan)
     plan.set_defaults(func=_plan)
 
     run = actions.add_parser(
@@ -50,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "store", help="make a benchmark store from a plan's results (load_benchmark(NAME))"
     )
     store.add_argument("results", help="results directory (<plan dir>/results)")
-    store.add_argument("--name", required=True, help="benchmark name for load_benchmark")
+    store.add_argument("--name", help="benchmark name for load_benchmark (default: the plan's store name, e.g. a measure plan's device)")
     store.add_argument(
         "--data-dir", help="benchmark data directory (default: $EO_NASLIB_DATA or the user data dir)"
     )
@@ -68,12 +70,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     store.set_defaults(func=_store)
 
 
+def add_measure_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """`build plan --job measure ...`: a measure-only plan (device profiles, no training) without a YAML."""
+    group = parser.add_argument_group("measure-only plans without a CONFIG (device profiles, no training)")
+    group.add_argument("--job", help="measure: profile cells on a device (see `eo-naslib measure`)")
+    group.add_argument("--sampler", choices=FLAG_SAMPLERS, help="lhs | uniform (with --n) | benchmark (with --benchmark)")
+    group.add_argument("--n", type=positive_int, help="cells to measure")
+    group.add_argument("--seed", type=non_negative_int, help="sampler seed (default 0)")
+    group.add_argument("--benchmark", help="--sampler benchmark: measure the measured cells of this benchmark (e.g. so2sat)")
+    group.add_argument("--name", help="plan and store name for load_benchmark (default: from this device's fingerprint)")
+    group.add_argument("--device", help="cpu | cuda[:N] (default cpu)")
+    group.add_argument("--runtime", choices=("torch", "onnxruntime"), help="torch (default) or onnxruntime (CPU; the onnx extra)")
+    group.add_argument("--threads", type=positive_int, help="CPU threads per measurement (default: torch's)")
+    group.add_argument("--batch-size", type=positive_int, help="the second profile point's batch (default 32; batch 1 always)")
+    group.add_argument("--warmup", type=non_negative_int, help="untimed passes first (default 5)")
+    group.add_argument("--repeats", type=positive_int, help="timed passes per batch size (default 20)")
+    group.add_argument("--sensor", choices=("s1", "s2", "fusion"), help="input bands (default s2: 10)")
+    group.add_argument("--stem-channels", type=positive_int, help="channels of the stem (default 128)")
+    group.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="auto (default): bf16 on CUDA, fp32 on CPU")
+
+
 def add_backend_arguments(parser: argparse.ArgumentParser, workers: bool = True) -> None:
     """The `--backend` flag and each backend's options (also meant for `eo-naslib experiment`,
     which has its own `--workers`: pass `workers=False`)."""
     parser.add_argument("--backend", choices=list(BACKENDS), default="local")
     if workers:
-        parser.add_argument("--workers", type=positive_int, help="local: worker processes (default: CPU cores)")
+        parser.add_argument("--workers", type=positive_int, help="local: worker processes (default: CPU cores; 1 for measure plans)")
     parser.add_argument("--devices", help="local: comma-separated GPU ids, one worker each (e.g. 0,1,2,3)")
     parser.add_argument(
         "--oversubscribe", action="store_true", help="local: allow more workers than CPUs (up to 4 per CPU)"
@@ -120,7 +142,15 @@ def backend_options(args: argparse.Namespace, folder: Path) -> dict[str, object]
 
 
 def _plan(args: argparse.Namespace) -> int:
-    config = plans.load_config(args.config)
+    flags = given_flags(vars(args))
+    if args.config is not None and (flags or args.job is not None):
+        raise ConfigError(f"give a creation CONFIG or --job measure with its flags, not both (got {args.config} and --{flags[0] if flags else 'job'})")
+    if args.config is None:
+        if args.job != "measure":
+            raise ConfigError("give a creation CONFIG, or --job measure --sampler lhs --n N for a measure-only plan")
+        config = measure_config(vars(args))
+    else:
+        config = plans.load_config(args.config)
     if args.data:
         settings = config.get("settings") or {}
         if not isinstance(settings, dict):
@@ -134,6 +164,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     plan = plans.load_plan(args.plan)
+    if plan.kind == "measure" and args.backend == "local" and args.workers is None:
+        args.workers = 1  # cells timed side by side on one machine would slow each other down
     with backend_from_args(args, plan.directory / "slurm") as backend:
         summary = coordinator.run_plan(plan, backend, max_attempts=args.max_attempts, progress=not args.no_progress)
     print(json.dumps({"plan": plan.name, "backend": args.backend, **summary.to_dict()}, indent=1))
@@ -150,9 +182,12 @@ def _store(args: argparse.Namespace) -> int:
     plan_file = results.parent / "plan.json"
     plan = plans.load_plan(plan_file) if plan_file.exists() else None
     metrics = args.metrics.split(",") if args.metrics else None
+    name = args.name or (plan.store.get("name") if plan is not None else None)
+    if not name:
+        raise ConfigError(f"give --name: {results.parent} has no plan naming its store")
     store = stores.build_store(
         results,
-        args.name,
+        name,
         args.data_dir,
         plan=plan,
         surrogate=not args.no_surrogate,

@@ -12,6 +12,7 @@ Every sampler returns distinct `Cell`s in a reproducible order from one integer 
   point repaired to a valid cell and duplicates replaced by further points.
 - `uniform_sample`: uniformly among the 423,624 unique cells (rows of `all_cells()`).
 - `hash_sample`: an explicit list of NB101 hashes.
+- `benchmark_sample`: the measured cells of an installed benchmark (`load_benchmark(name)`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import qmc
 
+from ..benchmarks import load_benchmark
 from ..errors import ConfigError, InvalidCellError, at_most, non_negative_int, positive_int
 from ..space import MAX_EDGES, MAX_VERTICES, OPS, Cell, CellTable, all_cells, as_generator, neighbours, prune
 from ..space.constants import INPUT, NUM_CELLS, OUTPUT
@@ -181,8 +183,14 @@ def hash_sample(hashes: Sequence[str], space: CellTable | None = None) -> list[C
     return [space.cell(int(r)) for r in space.indices(unique)]
 
 
+def benchmark_sample(name: str, data_dir: str | None = None, space: CellTable | None = None) -> list[Cell]:
+    """The measured cells of benchmark `name` (e.g. `so2sat`'s 450), in hash order."""
+    measured = load_benchmark(name, data_dir, surrogate=False).measured_hashes()
+    return hash_sample(measured.tolist(), space)
+
+
 #: the sampler kinds a plan config may name
-SAMPLERS = ("random_walk", "lhs", "uniform", "hashes")
+SAMPLERS = ("random_walk", "lhs", "uniform", "hashes", "benchmark")
 
 
 def sample(kind: str, **settings: object) -> list[Cell]:
@@ -202,6 +210,8 @@ def sample_with_walks(kind: str, **settings: object) -> tuple[list[Cell], list[l
             return uniform_sample(**settings), []  # type: ignore[arg-type]
         if kind == "hashes":
             return hash_sample(**settings), []  # type: ignore[arg-type]
+        if kind == "benchmark":
+            return benchmark_sample(**settings), []  # type: ignore[arg-type]
     except TypeError as exc:
         raise ConfigError(f"bad settings {settings} for sampler {kind!r}: {exc}") from None
     raise ConfigError(f"unknown sampler {kind!r}; choose one of {list(SAMPLERS)}")

@@ -135,7 +135,7 @@ def store_from_records(
             **(provenance or {}),
             "built_from": source,
             "settings": _distinct(r.get("settings") for r in records),
-            "devices": _distinct((r.get("training") or {}).get("device") for r in records),
+            "devices": _distinct((r.get("training") or {}).get("device") or r.get("device") for r in records),
             "models": _distinct(r.get("model") for r in records),
             "versions": _distinct(r.get("versions") for r in records),
             "synthetic": any(bool(r.get("synthetic")) for r in records),

@@ -22,10 +22,12 @@ from ..lazy import lazy_module
 from ..space import Cell, all_cells
 from .config import SENSORS, TrainConfig
 
+#: the runtimes `measure --runtime` offers (training.profile.RUNTIMES, without importing torch)
+RUNTIMES = ("torch", "onnxruntime")
 #: the `train` extra's packages these commands need
 TRAIN_EXTRA = ("torch", "torchmetrics", "h5py")
 #: the training stack (torch), executed when `train` or `measure` first uses it
-hardware = lazy_module("eo_naslib.training.hardware")
+profile = lazy_module("eo_naslib.training.profile")
 job = lazy_module("eo_naslib.training.job")
 limits = lazy_module("eo_naslib.training.limits")
 loop = lazy_module("eo_naslib.training.loop")
@@ -81,7 +83,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_train_arguments(train)
     train.set_defaults(func=_train)
 
-    measure = subparsers.add_parser("measure", help="hardware metrics of one cell's network on this device")
+    measure = subparsers.add_parser(
+        "measure", help="device profile of one cell's network: latency at batch 1 and --batch-size, memory, energy"
+    )
     add_cell_arguments(measure)
     measure.add_argument(
         "--sensor", choices=SENSORS, default="s2", help="input bands: s1 8, s2 10, fusion 18"
@@ -93,6 +97,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     measure.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
     measure.add_argument("--include-copy", action="store_true", help="time the host-to-device copy too")
     measure.add_argument("--stem-channels", type=positive_int, default=128, help="channels of the stem (default 128)")
+    measure.add_argument(
+        "--runtime", choices=RUNTIMES, default="torch", help="torch, or onnxruntime (CPU; export checked against torch; the onnx extra)"
+    )
+    measure.add_argument("--threads", type=positive_int, help="CPU threads of the runtime (default: torch's)")
     measure.set_defaults(func=_measure)
 
 
@@ -171,17 +179,21 @@ def _measure(args: argparse.Namespace) -> int:
         args.batch_size, training=False,
     )  # fmt: skip
     limits.check_memory(estimate, device, f"measuring with --batch-size {args.batch_size}")
-    model = loop.build_model(cell, config, config.in_channels)
+    model = profile.network_for_profile(cell, config)
     bf16 = loop.use_bf16(config, device)
-    result = hardware.hardware_metrics(
+    if args.runtime == "onnxruntime" and not _installed("onnxruntime"):
+        raise ConfigError("--runtime onnxruntime needs 'onnxruntime'; install the extra: pip install 'eo-naslib[onnx]'")
+    result = profile.profile_network(
         model,
         (config.in_channels, 32, 32),
         device,
         batch_size=args.batch_size,
         warmup=args.warmup,
         repeats=args.repeats,
+        runtime=args.runtime,
+        threads=args.threads,
         bf16=bf16,
-        channels_last=device.type == "cuda",
+        channels_last=device.type == "cuda" and args.runtime == "torch",
         include_copy=args.include_copy,
     )
     print(json.dumps(result))

@@ -1,0 +1,70 @@
+"""The creation config of a measure-only plan from `build plan --job measure ...` flags (no YAML).
+
+`eo-naslib build plan --job measure --sampler lhs --n 500 --device cpu --out DIR` makes the same
+plan as a YAML config with `job: measure`; the plan and its store are named `--name`, by default
+after this machine's device fingerprint (`training.profile.device_name`, e.g. `cpu-amd-epyc-2t`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError
+from ..lazy import lazy_module
+
+#: the fingerprint of the device a default name describes (torch, imported when a name is needed)
+profile = lazy_module("eo_naslib.training.profile")
+torch = lazy_module("torch")
+
+#: `build plan` flags that only a flag-made measure plan reads -> its sampler or settings key
+SAMPLER_FLAGS = {"sampler": "kind", "n": "n", "seed": "seed", "benchmark": "name"}
+SETTING_FLAGS = ("device", "runtime", "threads", "batch_size", "warmup", "repeats", "sensor", "stem_channels", "precision")
+FLAG_SAMPLERS = ("lhs", "uniform", "benchmark")
+
+
+def given_flags(options: dict[str, Any]) -> list[str]:
+    """The measure-plan flags set on the command line (None means not given)."""
+    return [k for k in (*SAMPLER_FLAGS, *SETTING_FLAGS, "name") if options.get(k) is not None]
+
+
+def measure_config(options: dict[str, Any]) -> dict[str, Any]:
+    """A creation config (`plan.make_plan`'s input) of a measure plan from the flags' values."""
+    sampler = options.get("sampler")
+    if sampler not in FLAG_SAMPLERS:
+        raise ConfigError(f"--job measure needs --sampler, one of {list(FLAG_SAMPLERS)} (got {sampler!r})")
+    if sampler == "benchmark":
+        if options.get("benchmark") is None or options.get("n") is not None:
+            raise ConfigError("--sampler benchmark measures the measured cells of --benchmark NAME; give --benchmark, not --n")
+    elif options.get("n") is None or options.get("benchmark") is not None:
+        raise ConfigError(f"--sampler {sampler} needs --n (cells to measure) and no --benchmark")
+    settings = {k: options[k] for k in SETTING_FLAGS if options.get(k) is not None}
+    name = options.get("name") or default_name(settings)
+    return {
+        "name": name,
+        "description": f"device profiles of {_what(options)} on {name} (measure-only plan, no training)",
+        "sampler": {SAMPLER_FLAGS[k]: options[k] for k in SAMPLER_FLAGS if options.get(k) is not None},
+        "job": "measure",
+        "settings": settings,
+        "store": {"name": name},
+    }
+
+
+def _what(options: dict[str, Any]) -> str:
+    if options["sampler"] == "benchmark":
+        return f"the measured cells of {options['benchmark']!r}"
+    return f"{options['n']} {options['sampler']} cells"
+
+
+def default_name(settings: dict[str, Any]) -> str:
+    """The device name of this machine's fingerprint for these settings (device, runtime, threads)."""
+    device_text = settings.get("device", "cpu")
+    try:
+        device = torch.device(device_text)
+    except RuntimeError:
+        raise ConfigError(f"--device {device_text!r} is not a torch device; use cpu or cuda[:N]") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device_text} but CUDA is not available here; give --name for a plan run elsewhere")
+    bf16 = device.type == "cuda" and settings.get("precision", "auto") in ("auto", "bf16")
+    threads = settings.get("threads") or torch.get_num_threads()
+    fingerprint = profile.device_fingerprint(device, settings.get("runtime", "torch"), "bf16-autocast" if bf16 else "fp32", threads)
+    return profile.device_name(fingerprint)
