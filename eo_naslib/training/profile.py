@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import gc
 import platform
 import re
 import resource
@@ -86,8 +85,9 @@ def _status_kib(field: str) -> int | None:
 
 
 def _reset_peak_rss() -> bool:
-    """Return freed heap memory to the OS and reset VmHWM to the current RSS; False if not possible."""
-    gc.collect()
+    """Return freed heap memory to the OS and reset VmHWM to the current RSS; False if not possible.
+    (No `gc.collect`: tensors are freed by reference counting, and a collection over a loaded cell
+    table costs more than a cell's forward passes.)"""
     if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)
     try:
