@@ -112,3 +112,10 @@ def test_uniform_and_explicit_samples(space):
         sample("grid")
     with pytest.raises(ConfigError, match="bad settings"):
         sample("lhs", count=3)
+
+
+def test_the_benchmark_sampler_gives_its_measured_cells(so2sat, data_dir):
+    cells = sample("benchmark", name="so2sat", data_dir=str(data_dir))
+    assert len(cells) == 450 and [c.hash for c in cells] == so2sat.measured_hashes().tolist()
+    with pytest.raises(ConfigError, match="bad settings"):
+        sample("benchmark", n=3)
