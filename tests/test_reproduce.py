@@ -13,9 +13,9 @@ from eo_naslib.cli import main
 from eo_naslib.errors import DataFileError
 from eo_naslib.io import read_json
 
-#: quick items covering every kind: statistics, walks, transfer, a search experiment, a population
-#: experiment (with their tables, Mann-Whitney, A12 and Holm) and the report
-ITEMS = ["s000_stats", "s000_ruggedness", "transfer_ranking", "s000_pls_so2sat", "s003_transfer", "s001_table1"]
+#: quick items of every kind: statistics, walks, an imported table, a search experiment (runs,
+#: Mann-Whitney, A12, Holm, plots) and the report
+ITEMS = ["s000_stats", "s000_ruggedness", "s001_table1", "s003_transfer"]
 
 HEADER = (
     ",validation_loss,validation_accuracy,validation_avg_macro_accuracy,validation_avg_micro_accuracy,epoch,step,"
@@ -45,8 +45,10 @@ def synthetic_run(tmp_path_factory):
     eo = out / "eo"
     eo.mkdir()
     (eo / "all_metrics.csv").write_text(HEADER + _row(0, 0.40, 0.58, 5) + _row(1, 0.42, 0.60, 9))
+    threadpoolctl = pytest.importorskip("threadpoolctl")
     argv = ["-q", "reproduce", "all", "--synthetic", "--out-dir", str(out / "run"), "--eo-folder", str(eo), "--workers", "1", "--items", *ITEMS]
-    return out / "run", argv
+    with threadpoolctl.threadpool_limits(1):  # BGM's tiny BLAS solves crawl with many threads on a busy machine
+        yield out / "run", argv
 
 
 def test_the_command_writes_the_report_end_to_end_on_synthetic_benchmarks(synthetic_run, capsys):
@@ -58,7 +60,7 @@ def test_the_command_writes_the_report_end_to_end_on_synthetic_benchmarks(synthe
     assert "SYNTHETIC" in report
     for key in ITEMS:
         assert f'<a id="{key}"></a>' in report
-    assert "| data_centric (" in report and "A12" in report  # the PLS tests table
+    assert "| ea_clusters_cifar10 vs ea_random |" in report and "A12" in report  # the experiment's tests
     assert "Figures and tables the public data cannot reproduce" in report
     for line in report.splitlines():
         if line.startswith("!["):
@@ -120,7 +122,7 @@ def test_the_published_all_metrics_gives_seed_001s_table(shared_data):
     source = import_all_metrics(shared_data / "eo_hwnas_so2sat" / "all_metrics.csv")
     assert len(source) == 907
     assert round(100 * float(np.mean(source.columns["val_accuracy_macro"])), 2) == 41.34
-    assert round(100 * float(np.mean(source.columns["val_accuracy"])), 2) == 58.77
+    assert 58.77 <= 100 * float(np.mean(source.columns["val_accuracy"])) < 58.78  # 58.778: the seed truncates
 
 
 @pytest.mark.parametrize(
