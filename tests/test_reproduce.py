@@ -88,15 +88,6 @@ def test_a_rerun_reuses_finished_items_and_recomputes_a_damaged_or_missing_one(s
     assert walks_file.is_file()
 
 
-def test_other_seeds_recompute_the_items_not_reuse_them(synthetic_run, capsys):
-    out, argv = synthetic_run
-    if not (out / "report.md").exists():
-        assert main(argv) == 0
-    capsys.readouterr()
-    assert main([*argv[:-len(ITEMS)], "s000_stats", "--seeds", "3"]) == 0
-    assert json.loads(capsys.readouterr().out)["reused"] == 0
-
-
 def test_an_item_that_cannot_run_is_listed_as_failed_and_the_others_still_run(tmp_path, capsys):
     pytest.importorskip("sklearn")
     code = main(["-q", "reproduce", "seed001", "--synthetic", "--out-dir", str(tmp_path), "--items", "s001_table1"])
@@ -142,3 +133,25 @@ def test_a_bad_all_metrics_file_is_refused_in_one_line(tmp_path, text, match):
     path.write_text(text)
     with pytest.raises(DataFileError, match=match):
         import_all_metrics(path)
+
+
+def test_report_only_shows_the_finished_items_and_runs_nothing(synthetic_run, capsys):
+    out, argv = synthetic_run
+    if not (out / "report.md").exists():
+        assert main(argv) == 0
+    capsys.readouterr()
+    code = main([*argv[: argv.index("--items")], "--report-only"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1 and summary["reused"] == len(ITEMS) and "s000_pls_cifar10" in summary["failed"]
+    report = (out / "report.md").read_text()
+    assert "| seed000 | Figs. 4-5 (CIFAR-10) | not run |" in report
+    assert not (out / "experiments" / "cifar10_accuracy_vs_train_time").exists()
+
+
+def test_other_seeds_recompute_the_items_not_reuse_them(synthetic_run, capsys):  # last: it changes s000_stats
+    out, argv = synthetic_run
+    if not (out / "report.md").exists():
+        assert main(argv) == 0
+    capsys.readouterr()
+    assert main([*argv[:-len(ITEMS)], "s000_stats", "--seeds", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["reused"] == 0

@@ -41,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--synthetic", action="store_true",
         help=f"SYNTHETIC stand-in benchmarks in OUT_DIR/synthetic-data, budgets scaled down, {QUICK_SEEDS} seeds (tests)",
     )
+    parser.add_argument("--report-only", action="store_true", help="write report.md from the items finished so far; run nothing")
     add_backend_arguments(parser, workers=False)
     parser.set_defaults(func=run_from_args)
 
@@ -49,7 +50,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     data = args.data_dir
     if args.synthetic:
-        data = str(synthetic.write_synthetic_data(out_dir / "synthetic-data", space.all_cells()))
+        data = str(out_dir / "synthetic-data")
+        if not args.report_only:
+            synthetic.write_synthetic_data(data, space.all_cells())
     context = items.Context(
         out_dir=out_dir,
         data_dir=str(default_data_dir(data)),
@@ -60,6 +63,6 @@ def run_from_args(args: argparse.Namespace) -> int:
         eo_folder=args.eo_folder,
         backend=None if args.backend == "local" else (lambda folder: backend_from_args(args, folder)),
     )
-    summary = runner.run_items(context, args.which, args.items)
+    summary = runner.run_items(context, args.which, args.items, report_only=args.report_only)
     print(json.dumps(summary, indent=1))
     return 1 if summary["failed"] else 0

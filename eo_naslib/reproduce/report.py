@@ -36,7 +36,7 @@ def write_report(context: Context, which: str, finished: Sequence[Any], needs: S
         "| --- | --- | --- | --- | --- |",
     ]
     for f in finished:
-        status = "failed" if f.outcome is None else "reused" if f.reused else "computed"
+        status = ("not run" if f.error.startswith("not finished") else "failed") if f.outcome is None else "reused" if f.reused else "computed"
         lines.append(f"| [{f.item.key}](#{f.item.key}) | {f.item.seed} | {f.item.ref} | {status} | {f.wall_s:.0f} |")
     for group in [*SEEDS, "transfer"]:
         mine = [f for f in finished if f.item.seed == group]
@@ -71,7 +71,7 @@ def _item_section(f: Any) -> list[str]:
         "",
     ]
     if f.outcome is None:
-        out += [f"**Ours:** not produced: {f.error} (rerun the command to retry this item).", ""]
+        out += [f"**Ours:** not produced: {f.error} (rerun the command to compute this item).", ""]
     else:
         out += ["**Ours:**", "", f.outcome.text.strip(), ""]
         out += [f"![{item.key}]({figure})" for figure in f.outcome.figures]

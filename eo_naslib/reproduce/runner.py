@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import ConfigError, EONASLibError
 from ..io import check_writable, lock, remove_temp_files
@@ -53,11 +54,17 @@ def select(items: list[Item], keys: Sequence[str] | None) -> list[Item]:
     return [item for item in items if item.key in keys]
 
 
-def run_items(context: Context, which: str, keys: Sequence[str] | None = None) -> dict:
-    """Run or reuse the items of `which`, write report.md; returns a summary (items done, failed)."""
+def run_items(context: Context, which: str, keys: Sequence[str] | None = None, report_only: bool = False) -> dict:
+    """Run or reuse the items of `which`, write report.md; returns a summary (items done, failed).
+    `report_only` runs nothing: the report shows the items finished so far (safe beside a
+    running pass: it reads only sealed files and replaces report.md atomically)."""
     items, needs = items_of(which)
     chosen = select(items, keys)
     directory = check_writable(context.out_dir)
+    if report_only:
+        finished = [reuse_only(context, item) for item in chosen]
+        report = write_report(context, which, finished, needs)
+        return summary_of(report, finished)
     with lock(directory, timeout=0):
         for folder in (directory, directory / "items", directory / "figures"):
             remove_temp_files(folder)
@@ -65,6 +72,11 @@ def run_items(context: Context, which: str, keys: Sequence[str] | None = None) -
         by_key = {f.item.key: f for f in finished}
         ordered = [by_key[i.key] for i in items if i.key in by_key]
         report = write_report(context, which, ordered, needs)
+    return summary_of(report, ordered)
+
+
+def summary_of(report: Path, ordered: list[Finished]) -> dict:
+    """What a pass printed: the report, items, reused, failed (or not run) and the wall time spent."""
     failed = [f.item.key for f in ordered if f.outcome is None]
     return {
         "report": str(report),
@@ -73,6 +85,14 @@ def run_items(context: Context, which: str, keys: Sequence[str] | None = None) -
         "failed": failed,
         "wall_s": round(sum(f.wall_s for f in ordered if not f.reused), 1),
     }
+
+
+def reuse_only(context: Context, item: Item) -> Finished:
+    """An item's finished outcome, or a not-run entry (for `report_only`)."""
+    found = load_result(context, item.key)
+    if found is None:
+        return Finished(item, None, 0.0, False, "not finished yet (the run is still going or was stopped)")
+    return Finished(item, found[0], found[1], True)
 
 
 def run_one(context: Context, item: Item) -> Finished:
