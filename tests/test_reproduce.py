@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from eo_naslib.benchmarks.distribution_only import import_all_metrics
 from eo_naslib.cli import main
@@ -155,3 +156,12 @@ def test_other_seeds_recompute_the_items_not_reuse_them(synthetic_run, capsys): 
     capsys.readouterr()
     assert main([*argv[:-len(ITEMS)], "s000_stats", "--seeds", "3"]) == 0
     assert json.loads(capsys.readouterr().out)["reused"] == 0
+
+
+def test_the_vectorised_spearman_of_the_transfer_section_equals_scipys():
+    transfer = pytest.importorskip("eo_naslib.reproduce.transfer")  # needs xgboost
+    rng = np.random.default_rng(1)
+    x, y = rng.random((2, 3, 450))
+    x[:, :20] = 0.5  # ties
+    expected = [stats.spearmanr(a, b)[0] for a, b in zip(x, y)]
+    assert transfer._spearman(x, y) == pytest.approx(expected, abs=1e-12)
