@@ -53,7 +53,7 @@ def footprint_comparison(context: Context) -> Outcome:
     lines = ["| feature | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|"]
     for key in features[0]:
         cells = ["n/a" if f[key] is None else f"{f[key]:.3g}" for f in features]
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+        lines.append(f"| {key.replace('|', '&#124;')} | " + " | ".join(cells) + " |")
     text = "Surrogate-completed landscapes (edit moves, symmetric); So2Sat ruggedness from the 30 recorded walks.\n\n" + "\n".join(lines)
     return Outcome(text, (context.figure(figure, "s001_footprint", "radar"),), {"features": dict(zip(names, features))})
 
