@@ -30,6 +30,7 @@ COMMANDS = {
     "train": ("eo_naslib.training.cli", "train one cell on So2Sat LCZ42 and write its benchmark record"),
     "measure": ("eo_naslib.training.cli", "device profile of one cell's network: latency at batch 1 and --batch-size, memory, energy"),
     "build": ("eo_naslib.creation.cli", "build a benchmark: plan jobs, run them (local/ray/slurm), store results"),
+    "reproduce": ("eo_naslib.reproduce.cli", "the seeds' tables and figures from public data, paper beside ours (report.md)"),
 }
 
 

@@ -19,11 +19,11 @@ LAYERS = {
     "space": 1,
     "benchmarks": 2, "training": 2, "testing": 2,
     "search": 3, "landscape": 3, "creation": 3,
-    "experiments": 4, "naslib_compat": 4,
+    "experiments": 4, "naslib_compat": 4, "reproduce": 4,
     "api": 5, "cli": 5, "__init__": 5, "__main__": 5,
 }
 #: same-layer imports that would still point the wrong way
-FORBIDDEN = {("experiments", "naslib_compat"), ("benchmarks", "training"), ("search", "creation"), ("landscape", "creation")}
+FORBIDDEN = {("experiments", "naslib_compat"), ("reproduce", "naslib_compat"), ("benchmarks", "training"), ("search", "creation"), ("landscape", "creation")}
 #: module-level tables whose strings name modules imported on first use
 DEFERRED_TABLES = {"LAZY", "COMMANDS"}
 #: optional accelerators imported where they are used, each with a pure-Python fallback
