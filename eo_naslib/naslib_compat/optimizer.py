@@ -118,6 +118,7 @@ class DiscreteOptimizer(MetaOptimizer):
             epoch=None if fidelity is None else int(fidelity),
             measured_only=self.measured_only(),
             budget_counts=str(self.search.get("budget_counts", "distinct")),
+            constraints=self.search.get("constraints"),
             **self.optimizer_params(),
         )
 
