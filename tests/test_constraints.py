@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eo_naslib.benchmarks import datasets as datasets_module
 from eo_naslib.errors import ConfigError, DataFileError
-from eo_naslib.experiments.config import parse_experiment
+from eo_naslib.experiments import parse_experiment, run_experiment
+from eo_naslib.experiments import runs as runs_module
 from eo_naslib.experiments.scoring import Scorer
 from eo_naslib.io import load_config
 from eo_naslib.naslib_compat.config import apply_overrides, validate
@@ -144,15 +146,26 @@ def test_every_optimizer_keeps_only_feasible_cells_on_its_front(device, cap, spa
         assert set(result.front.tolist()) == brute_force_front(result.values, latency, cap)
 
 
-def test_feasibility_first_steers_single_objective_search(device, cap, space):
-    """Constrained, evolution turns to feasible cells (unconstrained, its best cell is too slow)."""
-    options = {"population_size": 20, "sample_size": 5}
-    plain = minimize(device, "re", ["val_accuracy"], 150, seed=0, **options)
-    capped = minimize(device, "re", ["val_accuracy"], 150, seed=0, constraints=[f"latency_ms <= {cap}"], **options)
+@pytest.mark.parametrize(
+    "optimizer, objectives, options",
+    [
+        ("re", ["val_accuracy"], {"population_size": 20, "sample_size": 5}),
+        ("ga", ["val_accuracy"], {}),
+        ("ea", ["val_accuracy"], {}),
+        ("ae", ["val_accuracy"], {}),
+        ("nsga2", OBJECTIVES, {}),
+        ("nsga2", OBJECTIVES, {"algorithm": "smsemoa"}),
+    ],
+)
+def test_feasibility_first_steers_the_search(device, cap, space, optimizer, objectives, options):
+    """Constrained, evolution turns to feasible cells: a larger share of its evaluations is
+    feasible than in the same seed's unconstrained run (0.2-0.6 more on this landscape)."""
+    plain = minimize(device, optimizer, objectives, 120, seed=1, **options)
+    capped = minimize(device, optimizer, objectives, 120, seed=1, constraints=[f"latency_ms <= {cap}"], **options)
     plain_latency = device.values("latency_ms")[space.indices(plain.hashes)]
-    assert plain_latency[plain.best] > cap
-    assert capped.feasible[capped.best]
-    assert capped.feasible.mean() > (plain_latency <= cap).mean()
+    assert capped.feasible.mean() > (plain_latency <= cap).mean() + 0.1
+    if len(objectives) == 1:
+        assert plain_latency[plain.best] > cap and capped.feasible[capped.best]  # unconstrained, the best is too slow
 
 
 def test_exhaustive_search_front_equals_brute_force(device, cap, space):
@@ -285,6 +298,11 @@ def test_runner_with_the_shipped_latency_cap(tmp_path, data_dir, so2sat, space):
     result = SearchResult.from_json(directory / "search_result.json")
     assert {result.hashes[i] for i in result.front} == set(latency)
     assert summary["feasibility"]["feasible"] == int(result.feasible.sum()) > 0 and summary["feasibility"]["message"] is None
+    trajectory = json.loads((directory / "trajectory.json").read_text())
+    feasible_accuracy = [t["val_accuracy"] for t in trajectory if so2sat.query(t["hash"], "latency_ms") <= 10]
+    _, errors = json.loads((directory / "errors.json").read_text())
+    assert errors["valid_acc"][-1] == pytest.approx(100 * max(feasible_accuracy))  # the incumbent is feasible
+    assert so2sat.query(summary["best_hash"], "latency_ms") <= 10
     assert summary["feasibility"]["measured_feasible"] == int((so2sat.values("latency_ms")[so2sat.measured_mask("latency_ms")] <= 10).sum())
     scorer = Scorer.for_benchmark(so2sat, result.objectives, space, constraints=result.constraints)
     assert summary["hypervolume"] == pytest.approx(scorer.score(space.indices(result.hashes), result.values, result.feasible)["hypervolume"])
@@ -292,3 +310,30 @@ def test_runner_with_the_shipped_latency_cap(tmp_path, data_dir, so2sat, space):
     assert impossible["headline"].startswith("NO FEASIBLE CELL") and impossible["front_size"] == 0
     assert "no cell the benchmark measured meets them either" in impossible["feasibility"]["message"]
     assert json.loads((Path(impossible["save_dir"]) / "pareto_front.json").read_text()) == []
+
+
+def test_constrained_experiment_scores_feasible_cells_only(tmp_path, device, cap, monkeypatch):
+    """An experiment under a cap: run files carry feasibility, every scored front is feasible,
+    tables and plots are written; under an impossible cap hypervolume is 0 and the report says why."""
+    monkeypatch.setattr(datasets_module, "_open", lambda name, data_dir, surrogate=True: device)
+    runs_module.scorer_for.cache_clear()
+    base = {
+        "name": "capped", "dataset": "cifar10", "objectives": OBJECTIVES, "seeds": 1, "curve_step": 20, "workers": 1,
+        "out_dir": str(tmp_path), "constraints": [f"latency_ms <= {cap}"],
+        "configurations": {"rs_40": {"optimizer": "rs", "epochs": 40}, "nsga2_40": {"optimizer": "nsga2", "epochs": 40}},
+        "comparisons": [["rs_40", "nsga2_40"]],
+    }
+    report = run_experiment(parse_experiment(base), progress=False)
+    assert report["constraints"] == [f"latency_ms <= {cap}"]
+    record = json.loads((tmp_path / "capped" / "runs" / "nsga2_40" / "0.json").read_text())
+    latency = np.array(record["front"]["values"])[:, 1]
+    assert len(latency) and (latency <= cap).all() and record["settings"]["constraints"] == [f"latency_ms <= {cap}"]
+    assert record["history"]["feasible"] == (np.array(record["history"]["values"])[:, 1] <= cap).tolist()
+    assert record["scores"][-1]["front_size"] == len(latency)
+    none = run_experiment(parse_experiment({**base, "name": "impossible", "constraints": ["latency_ms <= 0.5"]}), progress=False)
+    record = json.loads((tmp_path / "impossible" / "runs" / "rs_40" / "0.json").read_text())
+    assert record["front"]["hash"] == [] and record["scores"][-1]["hypervolume"] == 0.0
+    assert record["feasibility"]["message"].startswith("no feasible cell")
+    assert none["medians"]["rs_40"]["hypervolume"] == 0.0
+    assert (tmp_path / "impossible" / "plots" / "fronts.png").read_bytes()[:4] == b"\x89PNG"
+    runs_module.scorer_for.cache_clear()

@@ -4,6 +4,8 @@ refused unless named, the name form, and constrained search over a join. Synthet
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from eo_naslib import join_benchmarks
 from eo_naslib.benchmarks import JoinedBenchmark, load_benchmark
 from eo_naslib.benchmarks.datasets import open_dataset
 from eo_naslib.benchmarks.joined import parse_join
+from eo_naslib.cli import main
 from eo_naslib.errors import ConfigError, UnknownMetricError
 from eo_naslib.search import minimize
 from eo_naslib.testing import SyntheticBenchmark
@@ -125,3 +128,12 @@ def test_real_benchmarks_join_by_name(data_dir, so2sat, cifar10):
     assert opened.name == "so2sat+cifar10[train_time_s]"
     with pytest.raises(ConfigError, match="must name one benchmark"):
         open_dataset("so2sat_lcz42_micro", data_dir, join="a+b")
+
+
+def test_query_command_answers_a_join(data_dir, cifar10, capsys):
+    """`eo-naslib query 'so2sat+cifar10[train_time_s]'`: every metric of the join, each from its source."""
+    cell_hash = str(cifar10.measured_hashes()[0])
+    assert main(["query", "so2sat+cifar10[train_time_s]", "--hash", cell_hash, "--data-dir", str(data_dir)]) == 0
+    answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert answer["metrics"]["train_time_s"] == cifar10.query(cell_hash, "train_time_s")
+    assert answer["measured"]["train_time_s"] is True and "val_accuracy" in answer["metrics"]
