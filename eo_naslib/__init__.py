@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 #: public name -> the module that defines it, imported when the name is first used
 LAZY = {
     "load_benchmark": "eo_naslib.api",
+    "join_benchmarks": "eo_naslib.benchmarks",
     "Objective": "eo_naslib.search",
     "SearchResult": "eo_naslib.search",
     "minimize": "eo_naslib.search",
@@ -42,6 +43,7 @@ __all__ = [
     "UnknownArchitectureError",
     "UnknownMetricError",
     "all_cells",
+    "join_benchmarks",
     "load_benchmark",
     "minimize",
 ]

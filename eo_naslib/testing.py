@@ -111,6 +111,11 @@ class SyntheticBenchmark:
     def measured_hashes(self) -> np.ndarray:
         return self.space.hashes[self._measured]
 
+    def measured_mask(self, metric: str, epoch: int | None = None) -> np.ndarray:
+        """(n,) booleans over the space: True where `metric` counts as measured (vectorised flags)."""
+        self._check(metric, epoch)
+        return self._measured
+
     def is_measured(self, cell: Cell | str, metric: str) -> bool:
         return bool(self._measured[self._rows([cell])[0]])
 

@@ -8,6 +8,7 @@ from ..errors import DataFileError
 from ..lazy import lazy_module
 from ..paths import data_dir as default_data_dir
 from .base import Benchmark
+from .joined import JoinedBenchmark, join_benchmarks, parse_join
 from .metrics import METRICS, MetricInfo, metric_info
 from .results import CellMetrics, Estimate
 from .store import BenchmarkStore, installed, is_stale, store_path
@@ -27,14 +28,20 @@ BENCHMARKS = {
 
 def load_benchmark(
     name: str, data_dir: str | os.PathLike | None = None, surrogate: bool = True, build: bool = True
-) -> StoredBenchmark:
+) -> StoredBenchmark | JoinedBenchmark:
     """Open benchmark `"so2sat"`, `"cifar10"` or one built with `eo-naslib build store`;
-    tabular-only with `surrogate=False`.
+    tabular-only with `surrogate=False`. `"so2sat+my-rpi4[latency_ms]"` joins two of them
+    (`join_benchmarks`: latency_ms from my-rpi4, every other metric from so2sat).
 
     `so2sat` and `cifar10` not installed yet: built once from the bundled `benchmarks_data/` into
     the data dir (`$EO_NASLIB_DATA` or the user data dir), with a progress bar (and rebuilt, the
     old file kept as a backup, when it is of an older store format); `build=False` raises instead.
     """
+    if isinstance(name, str) and "+" in name:
+        first, second, metrics = parse_join(name)
+        return join_benchmarks(
+            load_benchmark(first, data_dir, surrogate, build), load_benchmark(second, data_dir, surrogate, build), metrics, name.strip()
+        )
     directory = default_data_dir(data_dir)
     if not isinstance(name, str) or (name not in BENCHMARKS and name not in installed(directory)):
         choices = sorted({*BENCHMARKS, *installed(directory)})
@@ -53,8 +60,10 @@ __all__ = [
     "BenchmarkStore",
     "CellMetrics",
     "Estimate",
+    "JoinedBenchmark",
     "MetricInfo",
     "StoredBenchmark",
+    "join_benchmarks",
     "load_benchmark",
     "metric_info",
 ]

@@ -47,12 +47,16 @@ def _open(benchmark: str, data_dir: str | None, surrogate: bool = True) -> Bench
 
 
 def open_dataset(
-    dataset: str, data_dir: str | os.PathLike | None = None, surrogate: bool = True
+    dataset: str, data_dir: str | os.PathLike | None = None, surrogate: bool = True, join: str | None = None
 ) -> tuple[Benchmark, CellTable]:
     """The benchmark behind a dataset name (opened once per process, data dir and mode) and the
-    space; tabular-only (measured values only) with `surrogate=False`."""
+    space; tabular-only (measured values only) with `surrogate=False`. `join` (e.g.
+    `"my-rpi4[latency_ms]"`) joins another benchmark's metrics onto it (`join_benchmarks`)."""
     spec = dataset_spec(dataset)
-    return _open(spec.benchmark, None if data_dir is None else str(data_dir), surrogate), all_cells()
+    if join is not None and (not isinstance(join, str) or not join.strip() or "+" in join):
+        raise ConfigError(f"join {join!r} must name one benchmark (and its metrics), e.g. 'my-rpi4[latency_ms]'")
+    name = spec.benchmark if join is None else f"{spec.benchmark}+{join.strip()}"
+    return _open(name, None if data_dir is None else str(data_dir), surrogate), all_cells()
 
 
 def open_benchmark(name: str, data_dir: str | os.PathLike | None = None) -> Benchmark:

@@ -9,12 +9,11 @@ from ..arguments import positive_int
 from ..errors import InvalidCellError
 from ..space import Cell
 from . import load_benchmark
-from .stored import StoredBenchmark
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     query = subparsers.add_parser("query", help="one cell's metrics from an installed benchmark")
-    query.add_argument("benchmark", help="benchmark name: so2sat, cifar10 or one built with `eo-naslib build store`")
+    query.add_argument("benchmark", help="benchmark name: so2sat, cifar10, one built with `eo-naslib build store`, or a join 'so2sat+my-rpi4[latency_ms]'")
     cell = query.add_mutually_exclusive_group(required=True)
     cell.add_argument("--hash", help="NB101 hash of the cell")
     cell.add_argument("--matrix", help="adjacency matrix as JSON (with --ops)")
@@ -40,8 +39,8 @@ def cell_of(args: argparse.Namespace) -> Cell | str:
 
 def _query(args: argparse.Namespace) -> int:
     cell = cell_of(args)  # before a first use builds the store
-    benchmark: StoredBenchmark = load_benchmark(args.benchmark, args.data_dir, surrogate=not args.table)
-    metrics = args.metric or sorted(benchmark.store.metrics)
+    benchmark = load_benchmark(args.benchmark, args.data_dir, surrogate=not args.table)  # stored, or joined ('a+b[m]')
+    metrics = args.metric or sorted(benchmark.metrics)
     values = {m: benchmark.query(cell, m, args.epoch) for m in metrics}
     measured = {m: benchmark.is_measured(cell, m, args.epoch) for m in metrics}
     name = cell if isinstance(cell, str) else cell.hash

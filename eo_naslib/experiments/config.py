@@ -15,6 +15,10 @@ comparisons: [[data_centric, random_2500]]
 Each configuration runs `optimizer` (default `pls`) for `epochs` distinct evaluations (with
 `budget_counts: evaluations`, `epochs` evaluations, repeats included: seed 003's "max evaluations"); `search:`
 takes the optimizer's keys and `measured_only: true` (only cells the benchmark measured).
+`constraints: ["latency_ms <= 10"]` (top level) constrains every configuration: searches prefer
+feasible cells and every score (hypervolume, IGD+ against the whole space's feasible front) counts
+feasible cells only. `join: "my-rpi4[latency_ms]"` joins a device store's metrics onto the
+dataset's benchmark (`eo_naslib.benchmarks.join_benchmarks`; docs/constraints.md).
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from typing import Any
 from ..benchmarks.datasets import dataset_spec
 from ..errors import ConfigError, at_most, positive_int
 from ..io import load_config, safe_child
-from ..search import OPTIMIZERS, Objective, check_budget_counts
+from ..search import OPTIMIZERS, Objective, check_budget_counts, parse_constraints
 
-TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir", "budget_counts"}
+TOP_KEYS = {"name", "dataset", "objectives", "fidelity", "seeds", "budgets", "configurations", "comparisons", "curve_step", "workers", "out_dir", "data_dir", "budget_counts", "constraints", "join"}
 CONFIGURATION_KEYS = {"optimizer", "epochs", "search"}
 #: search keys of every optimizer (`Search`'s own): only cells the benchmark measured
 SEARCH_KEYS = {"measured_only"}
@@ -63,6 +67,8 @@ class Experiment:
     out_dir: str = "results/experiments"
     data_dir: str | None = None
     budget_counts: str = "distinct"
+    constraints: tuple[str, ...] = ()
+    join: str | None = None
 
     @property
     def directory(self) -> Path:
@@ -93,6 +99,7 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         raise ConfigError(f"objectives must name at least two metrics, got {list(objectives)}")
     for objective in objectives:
         Objective.parse(objective)
+    constraints = tuple(c.text for c in parse_constraints(data.get("constraints")))
     configurations = {}
     for name, spec in (data["configurations"] or {}).items():
         if not isinstance(spec, dict) or set(spec) - CONFIGURATION_KEYS:
@@ -121,7 +128,7 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
     for pair in comparisons:
         if len(pair) != 2 or any(not isinstance(name, str) or name not in configurations for name in pair):
             raise ConfigError(f"comparison {list(pair)} must name two of the configurations {sorted(configurations)}")
-    for key in ("out_dir", "data_dir"):
+    for key in ("out_dir", "data_dir", "join"):
         if data.get(key) is not None and (not isinstance(data[key], str) or not data[key].strip()):
             raise ConfigError(f"{key} must be a folder path, or left out for the default, got {data[key]!r}")
     safe_child(".", str(data["name"]))
@@ -143,6 +150,8 @@ def parse_experiment(data: dict[str, Any], **overrides: Any) -> Experiment:
         out_dir=str(data.get("out_dir", "results/experiments")),
         data_dir=None if data.get("data_dir") is None else str(data["data_dir"]),
         budget_counts=budget_counts,
+        constraints=constraints,
+        join=None if data.get("join") is None else str(data["join"]).strip(),
     )
 
 

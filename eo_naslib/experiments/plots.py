@@ -72,14 +72,15 @@ def fronts(
     title: str,
     axes: Sequence[Axes] | None = None,
 ) -> Figure:
-    """Every seed's final front per configuration (natural units), with the space's true front."""
+    """Every seed's final front per configuration (natural units), with the space's true front
+    (under constraints: their feasible fronts; a run with no feasible cell adds no point)."""
     names = sorted({r["configuration"] for r in records})
     figure, panels = _panels(len(names), axes, width=4.5, sharex=True, sharey=True)
     order = np.argsort(true_front[:, 1])
     for ax, name in zip(panels, names):
         ax.step(true_front[order, 1], true_front[order, 0], where="post", color="black", lw=1, label="true front")
         for record in (r for r in records if r["configuration"] == name):
-            values = np.asarray(record["front"]["values"])
+            values = np.asarray(record["front"]["values"], dtype=float).reshape(-1, len(objectives))
             ax.scatter(values[:, 1], values[:, 0], s=8, alpha=0.35)
         ax.set_title(name)
         ax.set_xlabel(objectives[1])

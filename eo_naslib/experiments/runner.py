@@ -91,7 +91,9 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
     tests = with_effect_sizes(summary, mann_whitney(summary, experiment.comparisons, tested, experiment.budgets))
     atomic_write_text(directory / "mann_whitney.csv", tests.to_csv(index=False))
     title = f"{experiment.name} ({experiment.dataset})"
-    scorer = scorer_for(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
+    scorer = scorer_for(
+        experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity, experiment.constraints, experiment.join
+    )
     figures = [
         save_figure(plots.distributions(summary, tested[:4], title), directory / "plots" / "distributions.png"),
         save_figure(plots.curves(summary, tested[:4], title), directory / "plots" / "curves.png"),
@@ -105,6 +107,8 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
         "experiment": experiment.name,
         "dataset": experiment.dataset,
         "objectives": list(experiment.objectives),
+        **({"constraints": list(experiment.constraints)} if experiment.constraints else {}),
+        **({"join": experiment.join} if experiment.join else {}),
         "seeds": experiment.seeds,
         "medians": {
             name: {"evaluations": int(group.evaluations.iloc[0]), **{m: float(group[m].median()) for m in tested}}

@@ -17,7 +17,7 @@ import numpy as np
 from ..benchmarks.datasets import open_dataset
 from ..errors import ConfigError
 from ..io import atomic_write_json, changed_keys, fingerprint, read_json, safe_child
-from ..search import Objective, Search, optimizer_class
+from ..search import Objective, Search, optimizer_class, parse_constraints
 from .config import Configuration, Experiment
 from .scoring import Scorer
 
@@ -30,8 +30,11 @@ def run_settings(experiment: Experiment, configuration: Configuration) -> dict[s
     """Everything that decides a run's outcome besides its seed (`budget_counts` only when not
     the default, so runs of the distinct-cell budget made before the key existed stay reusable)."""
     counts = {} if experiment.budget_counts == "distinct" else {"budget_counts": experiment.budget_counts}
+    constraints = {"constraints": list(experiment.constraints)} if experiment.constraints else {}
+    constraints |= {"join": experiment.join} if experiment.join else {}
     return {
         **counts,
+        **constraints,
         "dataset": experiment.dataset,
         "objectives": list(experiment.objectives),
         "fidelity": experiment.fidelity,
@@ -44,9 +47,18 @@ def run_settings(experiment: Experiment, configuration: Configuration) -> dict[s
 
 
 @lru_cache(maxsize=4)
-def scorer_for(dataset: str, data_dir: str | None, objectives: tuple[str, ...], fidelity: int | None) -> Scorer:
-    benchmark, space = open_dataset(dataset, data_dir)
-    return Scorer.for_benchmark(benchmark, [Objective.parse(o) for o in objectives], space, fidelity)
+def scorer_for(
+    dataset: str,
+    data_dir: str | None,
+    objectives: tuple[str, ...],
+    fidelity: int | None,
+    constraints: tuple[str, ...] = (),
+    join: str | None = None,
+) -> Scorer:
+    benchmark, space = open_dataset(dataset, data_dir, join=join)
+    return Scorer.for_benchmark(
+        benchmark, [Objective.parse(o) for o in objectives], space, fidelity, parse_constraints(list(constraints))
+    )
 
 
 def evaluation_counts(epochs: int, step: int, budgets: tuple[int, ...] = ()) -> list[int]:
@@ -65,16 +77,20 @@ def distinct_counts(charged_rows: list[int]) -> np.ndarray:
 def run_once(experiment: Experiment, configuration: Configuration, seed: int) -> dict[str, Any]:
     """Search with one configuration and seed; the record holds the history, the final front and
     the scores of the front after every `curve_step` evaluations (and at each budget)."""
-    benchmark, space = open_dataset(experiment.dataset, experiment.data_dir)
+    benchmark, space = open_dataset(experiment.dataset, experiment.data_dir, join=experiment.join)
     search = dict(configuration.search)
     if "source_data_dir" in optimizer_class(configuration.optimizer).defaults:  # sources share the data dir
         search.setdefault("source_data_dir", experiment.data_dir)
     run = Search(
         benchmark, configuration.optimizer, experiment.objectives, configuration.epochs,
-        seed=seed, space=space, epoch=experiment.fidelity, budget_counts=experiment.budget_counts, **search,
+        seed=seed, space=space, epoch=experiment.fidelity, budget_counts=experiment.budget_counts,
+        constraints=list(experiment.constraints) or None, **search,
     )
     result = run.run()
-    scorer = scorer_for(experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity)
+    scorer = scorer_for(
+        experiment.dataset, experiment.data_dir, experiment.objectives, experiment.fidelity, experiment.constraints, experiment.join
+    )
+    feasible = result.feasible
     rows, values = space.indices(result.hashes), result.values
     distinct_after = distinct_counts(run.evaluator.charged_rows)
     counts = evaluation_counts(len(distinct_after), experiment.curve_step, experiment.budgets)
@@ -92,11 +108,14 @@ def run_once(experiment: Experiment, configuration: Configuration, seed: int) ->
         "fingerprint": fingerprint(settings),
         "objectives": [o.metric for o in result.objectives],
         "runtime_s": result.runtime_s,
-        "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": (~result.measured).tolist()},
+        "history": {"hash": hashes.tolist(), "values": values.tolist(), "predicted": (~result.measured).tolist()}
+        | ({"feasible": feasible.tolist()} if result.constraints else {}),
+        **({"feasibility": result.feasibility()} if result.constraints else {}),
         "front": {"hash": hashes[front].tolist(), "values": values[front].tolist()},
         "honesty": result.honesty(),  # measured share; best cell and front: measured or predicted, intervals
         "scores": [
-            {"evaluations": n, **scorer.score(rows[: distinct_after[n - 1]], values[: distinct_after[n - 1]])} for n in counts
+            {"evaluations": n, **scorer.score(rows[: distinct_after[n - 1]], values[: distinct_after[n - 1]], feasible[: distinct_after[n - 1]])}
+            for n in counts
         ],
         # population methods: per-generation fitness and the clustering initialiser's report
         **{key: getattr(run.optimizer, key) for key in ("trace", "init_report") if getattr(run.optimizer, key, None)},

@@ -11,12 +11,13 @@ from scipy.stats import mannwhitneyu
 
 
 def summary_table(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per (configuration, seed, evaluation count) with every score; `final` marks the
-    row at the run's full budget."""
-    rows = []
+    """One row per (configuration, seed, evaluation count) with every score (NaN where a run has
+    none: no feasible cell under constraints); `final` marks the row at the run's full budget."""
+    rows, scored = [], set()
     for record in records:
         last = record["scores"][-1]["evaluations"]
         for scores in record["scores"]:
+            scored.update(scores)
             rows.append(
                 {
                     "configuration": record["configuration"],
@@ -26,7 +27,10 @@ def summary_table(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
                     **scores,
                 }
             )
-    return pd.DataFrame(rows).sort_values(["configuration", "seed", "evaluations"], ignore_index=True)
+    frame = pd.DataFrame(rows)
+    for column in scored:  # JSON null (a NaN score) -> NaN
+        frame[column] = frame[column].astype(float)
+    return frame.sort_values(["configuration", "seed", "evaluations"], ignore_index=True)
 
 
 def _sample(summary: pd.DataFrame, configuration: str, evaluations: int | None) -> pd.DataFrame:
@@ -39,7 +43,8 @@ def mann_whitney(
 ) -> pd.DataFrame:
     """Two-sided Mann-Whitney U tests of each metric between the configurations of each pair:
     at each run's full budget (`at` = "final": the equal-cost comparison when budgets follow seed
-    000's rule) and at each common evaluation count in `budgets`."""
+    000's rule) and at each common evaluation count in `budgets`. NaN scores (runs without a
+    feasible cell) are left out; a metric with no score on one side is not tested."""
     out = []
     for a, b in comparisons:
         for at in [None, *budgets]:
@@ -47,7 +52,10 @@ def mann_whitney(
             if len(left) == 0 or len(right) == 0:
                 continue
             for metric in metrics:
-                x, y = left[metric].to_numpy(), right[metric].to_numpy()
+                x, y = left[metric].to_numpy(dtype=float), right[metric].to_numpy(dtype=float)
+                x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+                if len(x) == 0 or len(y) == 0:
+                    continue
                 test = mannwhitneyu(x, y, alternative="two-sided")
                 out.append(
                     {

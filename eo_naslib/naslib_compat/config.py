@@ -11,15 +11,17 @@ from typing import Any
 
 from ..errors import ConfigError, positive_int, seed_int
 from ..io import load_yaml
-from ..search import OPTIMIZERS, Objective, check_budget_counts
+from ..search import OPTIMIZERS, Objective, check_budget_counts, parse_constraints
 from .dataset_api import DATASETS, canonical_search_space
 from .optimizer import GENERIC_SEARCH_KEYS
 
 REQUIRED_KEYS = ("seed", "search_space", "dataset", "optimizer", "out_dir", "search")
-OPTIONAL_KEYS = ("data_dir", "config_id", "evaluation")
+#: `join`: another benchmark's metrics joined onto the dataset's (e.g. "my-rpi4[latency_ms]")
+OPTIONAL_KEYS = ("data_dir", "config_id", "evaluation", "join")
 #: search keys the runner reads besides GENERIC_SEARCH_KEYS: restrict the search to measured cells;
-#: what `search.epochs` counts (distinct cells, the default, or every evaluation)
-OUR_SEARCH_KEYS = ("measured_only", "budget_counts")
+#: what `search.epochs` counts (distinct cells, the default, or every evaluation); constraints
+#: every cell of the front must meet (e.g. ["latency_ms <= 10"])
+OUR_SEARCH_KEYS = ("measured_only", "budget_counts", "constraints")
 #: top-level keys of NASLib's own config files (its runners' yaml files): accepted, listed once as ignored
 NASLIB_TOP_KEYS = frozenset(
     "autocorr_size batch_size config_type cutout cutout_length cutout_prob experiment_type fidelity_list "
@@ -95,6 +97,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"{key} must be a non-empty string, got {config[key]!r}; e.g. {key}: {EXAMPLES[key]}")
     if config.get("data_dir") is not None and (not isinstance(config["data_dir"], str) or not config["data_dir"].strip()):
         raise ConfigError(f"data_dir must be a folder path, or null for the default, got {config['data_dir']!r}")
+    if config.get("join") is not None and (not isinstance(config["join"], str) or not config["join"].strip() or "+" in config["join"]):
+        raise ConfigError(f"join must name one benchmark (and its metrics), e.g. join: 'my-rpi4[latency_ms]', got {config['join']!r}")
     config["search_space"] = str(config["search_space"])
     canonical_search_space(config["search_space"])
     if config["dataset"] not in DATASETS:
@@ -129,6 +133,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"search.objectives must be a non-empty list, got {objectives!r}")
         for objective in objectives:
             Objective.parse(objective)
+    search["constraints"] = [c.text for c in parse_constraints(search.get("constraints"))]
     search["budget_counts"] = check_budget_counts(search.get("budget_counts", "distinct"), "search.budget_counts")
     semantics = OPTIMIZERS[config["optimizer"]].budget_semantics
     if search["budget_counts"] not in semantics:

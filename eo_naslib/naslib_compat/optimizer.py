@@ -118,6 +118,7 @@ class DiscreteOptimizer(MetaOptimizer):
             epoch=None if fidelity is None else int(fidelity),
             measured_only=self.measured_only(),
             budget_counts=str(self.search.get("budget_counts", "distinct")),
+            constraints=self.search.get("constraints"),
             **self.optimizer_params(),
         )
 
@@ -132,7 +133,8 @@ class DiscreteOptimizer(MetaOptimizer):
 
     # ------------------------------------------------------------------ statistics
     def row_at(self, epoch: int, incumbent: bool) -> int:
-        """The epoch's evaluated row, or the best row among the first epoch + 1 evaluations."""
+        """The epoch's evaluated row, or the best row among the first epoch + 1 evaluations
+        (feasible ones first under `search.constraints`)."""
         rows = self.evaluator.charged_rows[: epoch + 1]
         if not incumbent:
             return rows[-1]
@@ -141,7 +143,7 @@ class DiscreteOptimizer(MetaOptimizer):
         else:
             values = np.array([self.evaluator.value(r) for r in rows])
         scores = minimisation_form(values, self.evaluator.objectives)[:, 0]
-        return rows[int(scores.argmin())]
+        return rows[int(np.lexsort((scores, self.evaluator.violation(rows)))[0])]
 
     def _value(self, row: int, metric: Metric) -> float | None:
         """A benchmark value for NASLib's statistics (percent accuracies), None where not offered."""

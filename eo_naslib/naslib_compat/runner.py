@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..benchmarks.datasets import open_dataset
 from ..errors import DataFileError, report_errors
 from ..experiments.runs import scorer_for
 from ..io import load_config, read_json, save_figure
@@ -40,6 +41,8 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
     before the config and the data are known to be good."""
     config = validate(config)
     dataset_api = get_dataset_api(config["search_space"], config["dataset"], config.get("data_dir"))
+    if config.get("join"):  # another benchmark's metrics (a device's latency) joined onto the dataset's
+        dataset_api["benchmark"] = open_dataset(config["dataset"], config.get("data_dir"), join=config["join"])[0]
     optimizer = DiscreteOptimizer(config["optimizer"], config["dataset"], config["search"], config["seed"])
     optimizer.adapt_search_space(NasBench101SearchSpace(), dataset_api=dataset_api)
     directory = save_dir(config)
@@ -69,9 +72,15 @@ def run(config: dict[str, Any], resume: bool = False, progress: bool = True) -> 
         "resumed": bool(resume_from),
         "files": [str(directory / name) for name in ("errors.json", "trajectory.json", RESULT)] + [str(picture)],
     }
+    if result.constraints:
+        summary["feasibility"] = result.feasibility()
     if len(evaluator.objectives) > 1:
-        scorer = scorer_for(config["dataset"], config.get("data_dir"), tuple(o.label for o in evaluator.objectives), evaluator.epoch)
-        summary["hypervolume"] = scorer.score(space_rows(result, dataset_api["space"]), result.values)["hypervolume"]
+        constraints = tuple(c.text for c in result.constraints)
+        scorer = scorer_for(
+            config["dataset"], config.get("data_dir"), tuple(o.label for o in evaluator.objectives), evaluator.epoch, constraints, config.get("join")
+        )
+        rows = space_rows(result, dataset_api["space"])
+        summary["hypervolume"] = scorer.score(rows, result.values, result.feasible)["hypervolume"]  # feasible cells only
     summary["uncertainty"] = honesty
     return summary
 

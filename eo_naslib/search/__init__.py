@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import SearchOptimizer
 from .baselines import LocalSearch, RandomSearch, RegularizedEvolution
+from .constraints import Constraint, parse_constraints
 from .evaluator import BUDGET_COUNTS, BudgetExhausted, Evaluator, ReplayMismatch, check_budget_counts
 from .evolution import AgingEvolution, GeneticAlgorithm, MuPlusLambda
 from .minimize import Search, minimize, optimizer_class
@@ -18,6 +19,7 @@ __all__ = [
     "OPTIMIZERS",
     "AgingEvolution",
     "BudgetExhausted",
+    "Constraint",
     "Evaluator",
     "ReplayMismatch",
     "GeneticAlgorithm",
@@ -35,6 +37,7 @@ __all__ = [
     "minimisation_form",
     "minimize",
     "optimizer_class",
+    "parse_constraints",
     "parse_objectives",
     "register_optimizer",
 ]

@@ -66,9 +66,10 @@ class SearchOptimizer(ABC):
             raise ConfigError(f"search.{key} {self.params[key]} is more than the {self.evaluator.size} cells of the {domain}; lower search.{key}")
 
     def incumbent(self) -> int:
-        """Row of the best cell so far on the first objective."""
+        """Row of the best cell so far on the first objective, feasible cells first (then the
+        least constraint violation; the first one on ties)."""
         values = self.evaluator.to_minimisation(self.evaluator.history_values)[:, 0]
-        return self.evaluator.history_rows[int(np.argmin(values))]
+        return self.evaluator.history_rows[int(np.lexsort((values, self.evaluator.history_violation))[0])]
 
     # ------------------------------------------------------------------ checkpointing
     def state_dict(self) -> dict[str, Any]:

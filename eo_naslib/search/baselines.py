@@ -1,5 +1,6 @@
 """Baseline optimizers with NASLib's names and config keys: random search, regularized evolution,
 local search. Budget and de-duplication come from the shared `Evaluator` (distinct cells).
+With constraints, cells compare feasibility first: (total violation, first objective).
 
 With a search domain (`Evaluator.domain`, e.g. `measured_only`) random cells are drawn uniformly
 from the domain, a mutant outside it is redrawn from the same parent until it is a domain cell not
@@ -23,9 +24,11 @@ from .evaluator import DOMAIN_TRIES
 class _SingleObjective(SearchOptimizer):
     """Helpers for optimizers that rank cells by the first objective."""
 
-    def _score(self, row: int) -> float:
-        """Fitness to minimise (first objective in minimisation form) of an evaluated row."""
-        return float(self.evaluator.to_minimisation(self.evaluator.evaluate(row))[0])
+    def _score(self, row: int) -> tuple[float, float]:
+        """Key to minimise of an evaluated row: (constraint violation, first objective in
+        minimisation form), so feasible cells come first (violation 0 without constraints)."""
+        value = float(self.evaluator.to_minimisation(self.evaluator.evaluate(row))[0])
+        return float(self.evaluator.violation([row])[0]), value
 
     def _random_row(self) -> int:
         """NASLib's sampler; uniform over the domain when the search has one."""

@@ -12,8 +12,9 @@ import logging
 import numpy as np
 
 from ..benchmarks.base import Benchmark
-from ..errors import ConfigError, DataFileError, positive_int
+from ..errors import ConfigError, DataFileError, UnknownArchitectureError, positive_int
 from ..space import Cell, CellTable, all_cells
+from .constraints import Constraint, parse_constraints, total_violation
 from .objectives import Objective, minimisation_form, parse_objectives
 
 
@@ -79,6 +80,9 @@ class Evaluator:
     `domain` (rows or hashes; None: the whole space) restricts the search: optimizers draw and move
     only inside it (`allows`, `random_rows`), the budget is capped at its size, and evaluating a
     cell outside it is a `ConfigError` (an optimizer's bug, never budget spent).
+    `constraints` (e.g. `["latency_ms <= 5"]`): every evaluated cell's constraint metrics are read
+    from the benchmark too (free: they cost no budget) and `violation(rows)` gives their total
+    violation (0 = feasible), which the optimizers compare first.
     """
 
     def __init__(
@@ -90,9 +94,11 @@ class Evaluator:
         space: CellTable | None = None,
         domain: Sequence[int | str] | np.ndarray | None = None,
         budget_counts: str = "distinct",
+        constraints: Sequence[str | Constraint] | None = None,
     ) -> None:
         self.budget_counts = check_budget_counts(budget_counts)
         self.objectives = parse_objectives(objectives)
+        self.constraints = parse_constraints(constraints, getattr(benchmark, "metrics", None))
         self.space = space if space is not None else all_cells()
         #: sorted rows the search may evaluate; None: every row of the space
         self.domain = None if domain is None else domain_rows(domain, self.space)
@@ -114,6 +120,7 @@ class Evaluator:
         self._charged: list[int] = []  # every request, with budget_counts="evaluations"
         self._values = np.empty((0, len(self.objectives)))  # history values; grows by doubling
         self._replay: deque[tuple[int, np.ndarray]] = deque()
+        self._constraint_values: dict[int, np.ndarray] = {}  # row -> (k,) constraint metric values
 
     # ------------------------------------------------------------------ budget
     @property
@@ -224,6 +231,8 @@ class Evaluator:
             self._values = grown
         self._values[n] = values
         self._cache[row] = values
+        if self.constraints and row not in self._constraint_values:
+            self._constraint_values[row] = self.constraint_values([row])[0]
         self.history_rows.append(row)
         if self.budget_counts == "evaluations":
             self._charged.append(row)
@@ -272,6 +281,49 @@ class Evaluator:
             except BudgetExhausted:
                 break
         return np.array(answered).reshape(len(answered), len(self.objectives))
+
+    # ------------------------------------------------------------------ constraints
+    def constraint_values(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """(n, k) values of the constraint metrics at `rows` (from the record for evaluated rows,
+        else from the benchmark; NaN where it cannot tell); free, never budget."""
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        out = np.empty((len(rows), len(self.constraints)))
+        todo = [i for i, r in enumerate(rows.tolist()) if r not in self._constraint_values]
+        for i, r in enumerate(rows.tolist()):
+            if r in self._constraint_values:
+                out[i] = self._constraint_values[r]
+        if todo and self.constraints:
+            out[todo] = np.column_stack([self._constraint_column(rows[todo], c) for c in self.constraints])
+        return out
+
+    def _constraint_column(self, rows: np.ndarray, constraint: Constraint) -> np.ndarray:
+        try:
+            return np.asarray(self.benchmark.query_rows(rows, constraint.metric, self.epoch), dtype=float)
+        except UnknownArchitectureError:  # tabular-only, some value unknown: those rows break the constraint
+            return np.array([self._constraint_one(int(r), constraint) for r in rows])
+
+    def _constraint_one(self, row: int, constraint: Constraint) -> float:
+        try:
+            return float(self.benchmark.query_rows(np.array([row]), constraint.metric, self.epoch)[0])
+        except UnknownArchitectureError:
+            return float("nan")
+
+    def violation(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """(n,) total constraint violation of `rows` (0 = feasible; zeros without constraints)."""
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if not self.constraints:
+            return np.zeros(len(rows))
+        return total_violation(self.constraints, self.constraint_values(rows))
+
+    def g(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """(n, k) pymoo inequality constraints of `rows` (<= 0 when met; see `Constraint.g`)."""
+        values = self.constraint_values(rows)
+        return np.column_stack([c.g(values[:, j]) for j, c in enumerate(self.constraints)]) if self.constraints else values
+
+    @property
+    def history_violation(self) -> np.ndarray:
+        """(n,) total violation of every distinct evaluation, in evaluation order."""
+        return self.violation(self.history_rows)
 
     # ------------------------------------------------------------------ views
     def to_minimisation(self, values: np.ndarray) -> np.ndarray:

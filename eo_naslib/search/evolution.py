@@ -13,6 +13,9 @@ free); with ``"evaluations"`` every individual a generation creates costs one un
 unchanged copies included (seed 003, DEAP: GA at 1,995 = 19 + 104 x 19 evaluations runs 104
 generations).
 
+With constraints (`Evaluator.constraints`) cells compare feasibility first: the smaller total
+violation wins (0 = feasible), then the fitness; `viol` is kept beside `fit`.
+
 `trace` records, after the initial population and after every generation (GA, EA) or child (AE),
 the evaluations so far and the population's mean / min / max fitness (natural direction).
 
@@ -72,6 +75,7 @@ class PopulationSearch(SearchOptimizer):
         self.genotypes = np.empty((0, N_GENES), dtype=np.int64)
         self.rows = np.empty(0, dtype=np.int64)
         self.fit = np.empty(0)  # fitness of `rows` (derived from the evaluator's cache)
+        self.viol = np.empty(0)  # total constraint violation of `rows` (0 = feasible)
         self.trace: list[list[float]] = []
         #: the clustering initialiser's report (chosen size, scores, clusters), when used
         self.init_report: dict[str, Any] | None = None
@@ -127,7 +131,7 @@ class PopulationSearch(SearchOptimizer):
         self.genotypes = genotypes_of(self.evaluator.space, rows, self.rng)
         self.started = True
         self._evaluate(rows)
-        self.rows, self.fit = rows, self.fitness(rows)
+        self.rows, self.fit, self.viol = rows, self.fitness(rows), self.evaluator.violation(rows)
         self._record()
 
     def step(self) -> None:
@@ -158,6 +162,7 @@ class PopulationSearch(SearchOptimizer):
         self.genotypes = np.asarray(state["genotypes"], dtype=np.int64).reshape(-1, N_GENES)
         self.rows = np.asarray(state["rows"], dtype=np.int64)
         self.fit = self.fitness(self.rows)
+        self.viol = self.evaluator.violation(self.rows)
         self.trace = [list(t) for t in state["trace"]]
         self.init_report = state["init_report"]
 
@@ -178,10 +183,11 @@ class GeneticAlgorithm(PopulationSearch):
 
     def _generation(self) -> int:
         p, rng = self.params, self.rng
-        fit = self.fit
+        fit, viol = self.fit, self.viol
         size = len(self.rows)
         pairs = rng.integers(0, size, size=(size, 2))
-        winners = np.where(fit[pairs[:, 0]] <= fit[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
+        a, b = pairs[:, 0], pairs[:, 1]
+        winners = np.where((viol[a] < viol[b]) | ((viol[a] == viol[b]) & (fit[a] <= fit[b])), a, b)
         children = self.genotypes[winners].copy()
         half = size // 2
         first, second = children[0 : 2 * half : 2].copy(), children[1 : 2 * half : 2].copy()
@@ -192,7 +198,7 @@ class GeneticAlgorithm(PopulationSearch):
         children[1 : 2 * half : 2] = np.where(swap, first, second)
         mutated = rng.random(size) < float(p["mut_p"])
         children[mutated] = mutate_genotypes(children[mutated], float(p["ind_pb"]), rng)
-        rows, child_fit = self.rows[winners], fit[winners]
+        rows, child_fit, child_viol = self.rows[winners], fit[winners], viol[winners]
         parents = self.genotypes[winners]
         changed = np.flatnonzero(np.any(children != parents, axis=1))
         if len(changed):
@@ -214,7 +220,8 @@ class GeneticAlgorithm(PopulationSearch):
             children[changed], rows[changed] = self._into_domain(children[changed], rows[changed], redraw)
         spent = self._evaluate(rows)  # unchanged children are cached: they cost only as evaluations
         child_fit[changed] = self.fitness(rows[changed])
-        self.genotypes, self.rows, self.fit = children, rows, child_fit
+        child_viol[changed] = self.evaluator.violation(rows[changed])
+        self.genotypes, self.rows, self.fit, self.viol = children, rows, child_fit, child_viol
         self._record()
         return spent
 
@@ -267,8 +274,10 @@ class MuPlusLambda(PopulationSearch):
         pool_genotypes = np.concatenate([self.genotypes, children])
         pool_rows = np.concatenate([self.rows, rows])
         pool_fit = np.concatenate([self.fit, self.fitness(rows)])
-        best = np.argsort(pool_fit, kind="stable")[: int(p["pop_size"])]
-        self.genotypes, self.rows, self.fit = pool_genotypes[best], pool_rows[best], pool_fit[best]
+        pool_viol = np.concatenate([self.viol, self.evaluator.violation(rows)])
+        best = np.lexsort((pool_fit, pool_viol))[: int(p["pop_size"])]  # stable: feasible first, then fitness
+        self.genotypes, self.rows = pool_genotypes[best], pool_rows[best]
+        self.fit, self.viol = pool_fit[best], pool_viol[best]
         self._record()
         return spent
 
@@ -312,7 +321,7 @@ class AgingEvolution(PopulationSearch):
     def _generation(self) -> int:
         size = len(self.rows)
         picks = self.rng.choice(size, size=min(int(self.params["sample_size"]), size), replace=False)
-        parent = picks[int(np.argmin(self.fit[picks]))]
+        parent = picks[int(np.lexsort((self.fit[picks], self.viol[picks]))[0])]
         child = self._mutate(self.genotypes[parent])
         row = self._rows(child[None])
         children, row = self._into_domain(child[None], row, lambda _: self._mutate(self.genotypes[parent]))
@@ -321,6 +330,7 @@ class AgingEvolution(PopulationSearch):
         self.genotypes = np.concatenate([self.genotypes[1:], child[None]])
         self.rows = np.concatenate([self.rows[1:], row])
         self.fit = np.concatenate([self.fit[1:], self.fitness(row)])
+        self.viol = np.concatenate([self.viol[1:], self.evaluator.violation(row)])
         self._record()
         return spent
 

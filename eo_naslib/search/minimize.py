@@ -20,6 +20,7 @@ from ..benchmarks.base import Benchmark
 from ..errors import ConfigError
 from ..space import CellTable, all_cells
 from .base import SearchOptimizer
+from .constraints import Constraint, parse_constraints, total_violation
 from .evaluator import Evaluator, domain_rows, measured_rows
 from .objectives import Objective
 from .registry import OPTIMIZERS
@@ -80,13 +81,26 @@ def search_domain(
     return measured
 
 
+def measured_feasible(
+    benchmark: Benchmark, constraints: Sequence[Constraint], space: CellTable, epoch: int | None
+) -> int:
+    """How many cells the benchmark measured (every constraint metric) meet all `constraints`."""
+    rows = measured_rows(benchmark, list(dict.fromkeys(c.metric for c in constraints)), space, epoch)
+    if len(rows) == 0:
+        return 0
+    values = np.column_stack([benchmark.query_rows(rows, c.metric, epoch) for c in constraints])
+    return int(np.count_nonzero(total_violation(constraints, values) == 0))
+
+
 class Search:
     """A benchmark, objectives, budget and optimizer wired together; step it or run it.
 
     `measured_only` restricts the search to the cells the benchmark measured for every objective
     (no surrogate predictions); `domain` (rows or hashes) to any set of cells. Both cap the budget
     at the domain's size (see `Evaluator`). `budget_counts` says what the budget counts (see
-    `Evaluator`): "distinct" cells (default) or "evaluations", repeats included."""
+    `Evaluator`): "distinct" cells (default) or "evaluations", repeats included. `constraints`
+    (e.g. `["latency_ms <= 5", "params <= 2e6"]`) make every optimizer prefer feasible cells; a
+    warning says so up front when no cell the benchmark measured meets them."""
 
     def __init__(
         self,
@@ -101,6 +115,7 @@ class Search:
         measured_only: bool = False,
         domain: Sequence[int | str] | np.ndarray | None = None,
         budget_counts: str = "distinct",
+        constraints: Sequence[str | Constraint] | None = None,
         **params: Any,
     ) -> None:
         cls = optimizer_class(optimizer)
@@ -112,10 +127,19 @@ class Search:
         self.benchmark = benchmark
         self.seed = seed if isinstance(seed, (int, np.integer)) else None
         space = space if space is not None else all_cells()
+        constraints = parse_constraints(constraints, getattr(benchmark, "metrics", None))
         rows = search_domain(benchmark, objectives, space, epoch, measured_only, domain)
         self.evaluator = Evaluator(
-            benchmark, objectives, budget=budget, epoch=epoch, space=space, domain=rows, budget_counts=budget_counts
+            benchmark, objectives, budget=budget, epoch=epoch, space=space, domain=rows, budget_counts=budget_counts,
+            constraints=constraints,
         )
+        #: measured cells of the benchmark meeting the constraints (None without constraints)
+        self.measured_feasible = measured_feasible(benchmark, constraints, space, epoch) if constraints else None
+        if self.measured_feasible == 0:
+            log.warning(
+                "no cell benchmark %r measured meets %s; the search may find no feasible cell",
+                getattr(benchmark, "name", benchmark), [c.text for c in constraints],
+            )
         self.optimizer = cls(self.evaluator, seed=seed, **params)
         self.runtime_s = 0.0
 
@@ -152,6 +176,9 @@ class Search:
             spent=evaluator.spent,
             std=std,
             interval_multipliers=multipliers,
+            constraints=evaluator.constraints,
+            constraint_values=evaluator.constraint_values(rows) if evaluator.constraints else None,
+            measured_feasible=self.measured_feasible,
         )
 
 
@@ -173,7 +200,8 @@ def minimize(
 
     `options` are `Search`'s: `init` (the initialiser: `random`, `lhs`, `clusters`,
     `surrogate_front`), `space`, `epoch` (the fidelity), `measured_only` (only cells the benchmark
-    measured), `domain` (rows or hashes to search among) and the optimizer's search keys
-    (e.g. `n_init=20`, `neighbourhood="edit"`).
+    measured), `domain` (rows or hashes to search among), `constraints` (e.g.
+    `["latency_ms <= 5", "params <= 2e6"]`: feasible cells first, the front holds feasible cells
+    only) and the optimizer's search keys (e.g. `n_init=20`, `neighbourhood="edit"`).
     """
     return Search(benchmark, optimizer, objectives, budget, seed, budget_counts=budget_counts, **options).run()

@@ -11,7 +11,10 @@ stored seed and replays the stored number of generations against the restored Ev
 cache answers every replayed evaluation for free): load the Evaluator's state first. With a search
 domain (`Evaluator.domain`, e.g. `measured_only`) the start population comes from the domain and
 `GenotypeMutation` redraws each mutant outside it from the same parent genotype
-(`.problem.into_domain`), so pymoo only ever proposes domain cells.
+(`.problem.into_domain`), so pymoo only ever proposes domain cells. With constraints
+(`Evaluator.constraints`) the problem hands pymoo their values as inequality constraints `G`
+(`Constraint.g`), so pymoo's own feasibility-first tournaments and survival apply (MOEA/D in
+pymoo takes no constraints: refused).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from ..errors import ConfigError, at_most
 from .base import SearchOptimizer
 from .evaluator import BudgetExhausted, Evaluator
 from .init import INIT_DEFAULTS, INITIALISERS, build_initialiser
-from .pareto import non_dominated
+from .pareto import feasible_first
 from .problem import N_GENES, CellProblem, GenotypeMutation, GenotypeRepair, genotypes_of
 
 MOEAS = ("nsga2", "smsemoa", "moead")
@@ -92,6 +95,10 @@ class PymooSearch(SearchOptimizer):
             raise ConfigError(f"search.pop_size must be an integer >= 2, got {p['pop_size']!r}")
         at_most(int(p["pop_size"]), MAX_POP_SIZE, "search.pop_size", POP_SIZE_WHY)
         self._check_fits_domain("pop_size")
+        if evaluator.constraints and p["algorithm"] == "moead":
+            raise ConfigError(
+                "search.algorithm moead takes no constraints in pymoo; use nsga2 or smsemoa, or drop search.constraints"
+            )
         if len(evaluator.objectives) < 2:
             raise ConfigError(
                 f"nsga2 needs at least two objectives, got {[o.metric for o in evaluator.objectives]}; "
@@ -149,9 +156,10 @@ class PymooSearch(SearchOptimizer):
         raise BudgetExhausted(f"no new cell in {STALL_LIMIT} generations of {self.params['algorithm']}")
 
     def front(self) -> tuple[list[int], np.ndarray]:
-        """Non-dominated evaluated cells: rows and objective values in natural directions."""
-        values = self.evaluator.history_values
-        keep = non_dominated(self.evaluator.to_minimisation(values))
+        """Non-dominated feasible evaluated cells (none before a feasible cell is found): rows and
+        objective values in natural directions."""
+        values, violation = self.evaluator.history_values, self.evaluator.history_violation
+        keep = feasible_first(self.evaluator.to_minimisation(values), violation) & (violation == 0)
         return np.asarray(self.evaluator.history_rows)[keep].tolist(), values[keep]
 
     def _state(self) -> dict[str, Any]:

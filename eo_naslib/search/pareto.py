@@ -85,6 +85,20 @@ def non_dominated(F: np.ndarray) -> np.ndarray:
     return moocore.is_nondominated(F, keep_weakly=True)
 
 
+def feasible_first(F: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """Mask of the rows no other row beats under feasibility-first comparison (Deb's constrained
+    dominance): a feasible row (violation 0) beats an infeasible one, of two infeasible rows the
+    smaller violation wins, equals compare by Pareto dominance. With feasible rows: the feasible
+    non-dominated ones; without: the non-dominated rows of least violation."""
+    F, violation = _check(F), np.asarray(violation, dtype=float)
+    mask = np.zeros(len(F), dtype=bool)
+    if len(F) == 0:
+        return mask
+    best = np.flatnonzero(violation == violation.min())
+    mask[best[non_dominated(F[best])]] = True
+    return mask
+
+
 def non_dominated_sort(F: np.ndarray) -> np.ndarray:
     """Pareto rank of every row (0 = the non-dominated front, 1 = the front once 0 is removed, ...)."""
     F = _check(F)

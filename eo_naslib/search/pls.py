@@ -10,6 +10,10 @@ unevaluated cell and its whole neighbourhood are evaluated (seed 000's PLS would
 Since every evaluated cell is offered to the archive, the archive is always the non-dominated
 set of all evaluations so far. With a search domain (`Evaluator.domain`, e.g. `measured_only`)
 neighbourhoods are those of the subgraph the domain induces, and restarts draw from the domain.
+With constraints (`Evaluator.constraints`) the archive keeps the cells no other beats under
+feasibility-first comparison (`pareto.feasible_first`): the feasible non-dominated cells once one
+is found, until then the non-dominated cells of least violation, whose neighbourhoods lead
+towards feasibility.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from ..space import check_neighbourhood
 from .base import SearchOptimizer
 from .evaluator import BudgetExhausted, Evaluator
 from .init import INIT_DEFAULTS, Initialiser, build_initialiser
-from .pareto import non_dominated
+from .pareto import feasible_first
 
 
 class ParetoLocalSearch(SearchOptimizer):
@@ -109,7 +113,7 @@ class ParetoLocalSearch(SearchOptimizer):
         values = self.evaluator.to_minimisation(self.evaluator.evaluate_many(rows))
         all_rows = np.concatenate([self.archive_rows, rows])
         all_values = np.concatenate([self.archive_values, values])
-        keep = non_dominated(all_values)
+        keep = feasible_first(all_values, self.evaluator.violation(all_rows))
         self.archive_rows, self.archive_values = all_rows[keep], all_values[keep]
         members = set(self.archive_rows.tolist())
         self.queue = deque(r for r in self.queue if r in members)
@@ -129,9 +133,11 @@ class ParetoLocalSearch(SearchOptimizer):
 
     # ------------------------------------------------------------------ results
     def front(self) -> tuple[list[int], np.ndarray]:
-        """The archive: rows and objective values in their natural directions."""
-        natural = self.evaluator.to_minimisation(self.archive_values)  # the sign flip is its own inverse
-        return self.archive_rows.tolist(), natural
+        """The archive's feasible cells (all of it without constraints; none before a feasible cell
+        is found): rows and objective values in their natural directions."""
+        feasible = self.evaluator.violation(self.archive_rows) == 0
+        natural = self.evaluator.to_minimisation(self.archive_values[feasible])  # the sign flip is its own inverse
+        return self.archive_rows[feasible].tolist(), natural
 
     def _state(self) -> dict[str, Any]:
         return {

@@ -301,12 +301,14 @@ class CellProblem(Problem):
     (its objectives, budget and cache). F is in minimisation form, divided by each objective's
     range over the whole space when the benchmark can give it (so MOEA/D's scalarisations and
     SMS-EMOA's hypervolume see comparable scales). Genotypes are repaired before evaluation;
-    those the budget can no longer pay for get F = +inf."""
+    those the budget can no longer pay for get F = +inf. The evaluator's constraints are pymoo's
+    inequality constraints: G (`Evaluator.g`, <= 0 when met; +inf where the budget ran out)."""
 
     def __init__(self, evaluator: Evaluator, seed: int = 0) -> None:
         super().__init__(
             n_var=N_GENES,
             n_obj=len(evaluator.objectives),
+            n_ieq_constr=len(evaluator.constraints),
             xl=np.zeros(N_GENES),
             xu=UPPER.astype(float),
             vtype=int,
@@ -328,6 +330,10 @@ class CellProblem(Problem):
         self.last_rows = np.where(np.arange(len(rows)) < len(values), rows, -1)
         self.seen.update(rows[: len(values)].tolist())
         out["F"] = F
+        if self.evaluator.constraints:
+            G = np.full((len(rows), len(self.evaluator.constraints)), np.inf)
+            G[: len(values)] = self.evaluator.g(rows[: len(values)])
+            out["G"] = G
 
 
 def _objective_ranges(evaluator: Evaluator) -> np.ndarray:

@@ -15,9 +15,15 @@ from ..errors import ConfigError, DataFileError, EONASLibError
 from ..io import atomic_write_json, read_json
 from ..space import Cell
 from . import result_fields as fields
+from .constraints import Constraint, describe_violation, total_violation
 from .evaluator import check_budget_counts
 from .objectives import Objective, minimisation_form
-from .pareto import non_dominated
+from .pareto import feasible_first
+
+
+def _json_values(values: np.ndarray) -> list[float | None]:
+    """Numbers for JSON, null for NaN (a value the benchmark could not give)."""
+    return [None if v != v else float(v) for v in values.tolist()]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,12 @@ class SearchResult:
     calibrated standard deviation of value (i, j) (0 when measured) and `interval_multipliers[j]`
     the half-widths of objective j's 80% and 95% intervals in standard deviations (both None where
     the benchmark gives no uncertainty).
+
+    With `constraints`, `constraint_values[i, j]` is evaluation i's value of constraint j's metric,
+    `feasible[i]` whether it meets them all and `front` holds feasible evaluations only (empty,
+    with `infeasible_message` saying why, when none is feasible); `best` is the best feasible one
+    (the least violating one when none is). `measured_feasible` counts the benchmark's measured
+    cells that meet the constraints (None where not counted).
     """
 
     optimizer: str
@@ -48,6 +60,16 @@ class SearchResult:
     spent: int | None = None
     std: np.ndarray | None = None
     interval_multipliers: np.ndarray | None = None  # (m, len(INTERVAL_LEVELS))
+    constraints: tuple[Constraint, ...] = ()
+    constraint_values: np.ndarray | None = None  # (n, len(constraints))
+    measured_feasible: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.constraints and (self.constraint_values is None or np.shape(self.constraint_values) != (len(self.cells), len(self.constraints))):
+            raise ConfigError(
+                f"a result with {len(self.constraints)} constraint(s) needs constraint_values of shape "
+                f"({len(self.cells)}, {len(self.constraints)}), got {None if self.constraint_values is None else np.shape(self.constraint_values)}"
+            )
 
     @property
     def hashes(self) -> list[str]:
@@ -63,16 +85,57 @@ class SearchResult:
         return minimisation_form(self.values, self.objectives)
 
     @property
+    def violation(self) -> np.ndarray:
+        """(n,) total constraint violation of every evaluation (0 = feasible; see `Constraint`)."""
+        if not self.constraints:
+            return np.zeros(self.n_evaluations)
+        return total_violation(self.constraints, self.constraint_values)
+
+    @property
+    def feasible(self) -> np.ndarray:
+        """(n,) whether each evaluation meets every constraint (all True without constraints)."""
+        return self.violation == 0
+
+    @property
     def front(self) -> np.ndarray:
-        """Indices of the non-dominated evaluations, in evaluation order."""
-        if self.n_evaluations == 0:
+        """Indices of the non-dominated feasible evaluations, in evaluation order (empty when
+        none is feasible: see `infeasible_message`)."""
+        feasible = self.feasible
+        if not feasible.any():
             return np.empty(0, dtype=np.int64)
-        return np.flatnonzero(non_dominated(self.F))
+        return np.flatnonzero(feasible_first(self.F, self.violation))
 
     @property
     def best(self) -> int:
-        """Index of the best evaluation on the first objective (the first one on ties)."""
-        return int(np.argmin(self.F[:, 0]))
+        """Index of the best evaluation on the first objective, feasible ones first (then the least
+        violation; the first one on ties)."""
+        return int(np.lexsort((self.F[:, 0], self.violation))[0])
+
+    @property
+    def infeasible_message(self) -> str | None:
+        """Why the front is empty: no evaluation meets the constraints; None when one does."""
+        if not self.constraints or self.feasible.any():
+            return None
+        texts = [c.text for c in self.constraints]
+        line = f"no feasible cell: none of the {self.n_evaluations} evaluated cells meets {texts}"
+        if self.n_evaluations:
+            closest = self.best
+            line += f" (closest: {self.cells[closest].hash} with {describe_violation(self.constraints, self.constraint_values[closest])})"
+        if self.measured_feasible == 0:
+            line += "; no cell the benchmark measured meets them either"
+        elif self.measured_feasible:
+            line += f"; {self.measured_feasible} measured cells of the benchmark do"
+        return line + ": the front is empty; loosen the constraints or raise the budget"
+
+    def feasibility(self) -> dict[str, Any]:
+        """The constraints, how many evaluations met them, the measured cells that do, and the message."""
+        return {
+            "constraints": [c.text for c in self.constraints],
+            "feasible": int(self.feasible.sum()),
+            "evaluated": self.n_evaluations,
+            "measured_feasible": self.measured_feasible,
+            "message": self.infeasible_message,
+        }
 
     def intervals(self, level: float = 0.8) -> np.ndarray | None:
         """(n, m, 2) low and high ends of every value's `level` interval (0.8 or 0.95); None without uncertainty."""
@@ -119,10 +182,14 @@ class SearchResult:
         """One line saying whether the front and the best cell are measured or predicted."""
         if self.n_evaluations == 0:
             return "no evaluations"
+        if self.infeasible_message:
+            return "NO FEASIBLE CELL" + self.infeasible_message.removeprefix("no feasible cell")
         front, best = self.front, self.best
         measured = int(self.measured[front].sum())
         kind = "measured" if measured == len(front) else "PREDICTED" if measured == 0 else "partly predicted"
         line = f"front {kind}: {measured} of {len(front)} front cells measured, {len(front) - measured} predicted by the surrogate"
+        if self.constraints:
+            line += f" ({int(self.feasible.sum())} of {self.n_evaluations} cells feasible under {[c.text for c in self.constraints]})"
         label = self.objectives[0].label
         if self.measured[best]:
             return f"{line}; best {label} {self.values[best, 0]:.4g} is measured"
@@ -131,9 +198,10 @@ class SearchResult:
         return f"{line}; best {label} {self.values[best, 0]:.4g} is predicted{spread}"
 
     def incumbent_curve(self) -> np.ndarray:
-        """Best natural value of the first objective after each evaluation."""
-        best = np.minimum.accumulate(self.F[:, 0])
-        return best * self.objectives[0].sign
+        """Best natural value of the first objective among the feasible evaluations so far, after
+        each evaluation (NaN until one is feasible)."""
+        best = np.minimum.accumulate(np.where(self.feasible, self.F[:, 0], np.inf))
+        return np.where(np.isinf(best), np.nan, best * self.objectives[0].sign)
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -148,8 +216,12 @@ class SearchResult:
             "runtime_s": self.runtime_s,
             "history": [
                 {"hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops), "values": v.tolist(), "measured": bool(m)}
-                for c, v, m in zip(self.cells, self.values, self.measured)
+                | ({"constraint_values": _json_values(self.constraint_values[i]), "feasible": bool(self.feasible[i])} if self.constraints else {})
+                for i, (c, v, m) in enumerate(zip(self.cells, self.values, self.measured))
             ],
+            "constraints": [c.text for c in self.constraints],
+            "measured_feasible": self.measured_feasible,
+            "feasibility": self.feasibility(),
             "front": self.front.tolist(),
             "initial": self.initial.tolist(),
             "std": None if self.std is None else self.std.tolist(),
@@ -177,6 +249,19 @@ class SearchResult:
         except ConfigError as exc:
             raise DataFileError(f"search result field 'budget_counts': {exc}") from None
         m = len(objectives)
+        constraints = fields.constraints(data)
+        constraint_values = None
+        if constraints:
+            constraint_values = np.array(
+                [fields.values_row(h.get("constraint_values"), "constraint_values", len(constraints)) for h in history], dtype=float
+            ).reshape(len(history), len(constraints))
+            feasible = total_violation(constraints, constraint_values) == 0
+            for i, h in enumerate(history):
+                if fields.flag(h.get("feasible"), "feasible") != feasible[i]:
+                    raise DataFileError(
+                        f"history entry {i} ({h.get('hash')}) says feasible={h.get('feasible')} but its constraint_values "
+                        f"{h.get('constraint_values')} {'meet' if feasible[i] else 'break'} {[c.text for c in constraints]}"
+                    )
         return cls(
             optimizer=fields.text(data, "optimizer"),
             benchmark=fields.text(data, "benchmark"),
@@ -192,6 +277,9 @@ class SearchResult:
             initial=fields.indices(data, "initial", len(history)),
             std=fields.optional_table(data, "std", len(history), m),
             interval_multipliers=fields.optional_table(data, "interval_multipliers", m, len(INTERVAL_LEVELS)),
+            constraints=constraints,
+            constraint_values=constraint_values,
+            measured_feasible=fields.optional_int(data, "measured_feasible", 0),
         )
 
     def to_json(self, path: str | os.PathLike) -> None:
@@ -236,12 +324,23 @@ class SearchResult:
             for mask, style in ((~self.measured, {"marker": "x", "label": "predicted"}), (self.measured, {"marker": "o", "label": "measured"})):
                 if mask.any():
                     ax.scatter(x[mask], y[mask], s=12, alpha=0.5, color="0.55" if style["label"] == "predicted" else "C0", **style)
+            infeasible = ~self.feasible
+            if infeasible.any():
+                ax.scatter(x[infeasible], y[infeasible], s=28, marker="s", facecolors="none", edgecolors="C1", label="infeasible (breaks a constraint)")
+            for c in self.constraints:  # a bound on a plotted objective, as a dashed line
+                if c.metric in (self.objectives[0].metric, self.objectives[1].metric):
+                    line = ax.axhline if c.metric == self.objectives[0].metric else ax.axvline
+                    line(c.bound, color="C1", linestyle="--", linewidth=1, label=f"constraint {c.text}")
             if len(self.initial):
                 ax.scatter(x[self.initial], y[self.initial], s=40, facecolors="none", edgecolors="C2", label="initial cells")
             front = self.front[np.argsort(x[self.front])]
-            ax.step(x[front], y[front], where="post", color="C3", marker="D", markersize=4, label="final front")
+            front_label = "final front (feasible cells)" if self.constraints else "final front"
+            ax.step(x[front], y[front], where="post", color="C3", marker="D", markersize=4, label=front_label)
             ax.set_xlabel(names[1])
             ax.set_ylabel(names[0])
             ax.legend(loc="best", fontsize="small")
-        ax.set_title(f"{self.optimizer} on {self.benchmark}: {self.n_evaluations} evaluations")
+        title = f"{self.optimizer} on {self.benchmark}: {self.n_evaluations} evaluations"
+        if self.constraints:
+            title += f", {int(self.feasible.sum())} feasible"
+        ax.set_title(title)
         return figure

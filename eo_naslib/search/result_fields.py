@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataFileError
+from ..errors import ConfigError, DataFileError
+from .constraints import Constraint
 
 _REQUIRED = object()
 
@@ -107,3 +108,12 @@ def optional_table(data: dict[str, Any], key: str, rows: int, columns: int) -> n
         ):
             raise _bad(key, value, expected)
     return np.array(value, dtype=float).reshape(rows, columns)
+
+
+def constraints(data: dict[str, Any]) -> tuple[Constraint, ...]:
+    """The constraint strings (absent: none), each one a valid constraint."""
+    value = listing(data, "constraints", default=[])
+    try:
+        return tuple(Constraint.parse(c) for c in value)
+    except ConfigError as exc:
+        raise DataFileError(f"search result field 'constraints': {exc}") from None
