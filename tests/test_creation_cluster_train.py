@@ -30,6 +30,7 @@ from eo_naslib.schema import is_sealed  # noqa: E402
 from eo_naslib.space import Cell  # noqa: E402
 from eo_naslib.testing import TINY_TRAINING  # noqa: E402
 from eo_naslib.training.config import TrainConfig  # noqa: E402
+from eo_naslib.training.launch import resolve_processes  # noqa: E402
 from eo_naslib.training.parallel import global_batch, peak_lr  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
@@ -175,3 +176,15 @@ def test_linear_scaling_is_seed_001s_per_process_batch_and_scaled_rate():
     assert (global_batch(linear, 4), peak_lr(linear, 4)) == (1024, pytest.approx(0.4))
     assert (global_batch(plain, 4), peak_lr(plain, 4)) == (256, 0.1)
     assert (global_batch(linear, 1), peak_lr(linear, 1)) == (256, 0.1)
+
+
+def test_processes_follow_the_gpus_a_job_sees(monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert resolve_processes(TrainConfig(processes=3)) == 3  # gloo: any number of CPU ranks
+    with pytest.raises(ConfigError, match="processes 0 means one process per GPU, but no CUDA device is visible"):
+        resolve_processes(TrainConfig(processes=0))
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("torch.cuda.device_count", lambda: 2)
+    assert resolve_processes(TrainConfig(processes=0)) == 2
+    with pytest.raises(ConfigError, match="processes 4 is more than the 2 GPU"):
+        resolve_processes(TrainConfig(processes=4))

@@ -35,15 +35,19 @@ LAUNCH_LOG = "torchrun.log"
 
 
 def resolve_processes(config: TrainConfig) -> int:
-    """Processes of one run: `processes`, or one per visible GPU when it is 0."""
-    if config.processes:
-        return config.processes
-    gpus = torch.cuda.device_count()
-    if gpus == 0:
+    """Processes of one run: `processes`, or one per visible GPU when it is 0; on CUDA at most one
+    per visible GPU (NCCL refuses two ranks on one GPU)."""
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if config.processes == 0 and gpus == 0:
         raise ConfigError(
             "processes 0 means one process per GPU, but no CUDA device is visible; set processes to a number"
         )
-    return gpus
+    if gpus and config.processes > gpus:
+        raise ConfigError(
+            f"processes {config.processes} is more than the {gpus} GPU(s) this job sees (one rank per GPU); "
+            "lower processes, use 0 for one per GPU, or ask the backend for more GPUs"
+        )
+    return config.processes or gpus
 
 
 def write_error(out_dir: Path, error: EONASLibError) -> None:
