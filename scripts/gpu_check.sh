@@ -2,7 +2,7 @@
 # Every CUDA path of eo-naslib in one run (under 8 minutes on one H100/H200), for a lent GPU machine:
 #   1. scripts/bench_train.py: training images/s of the median cell, fp32 / bf16 + channels_last /
 #      torch.compile (ratios to fp32 in the same run);
-#   2. 2 epochs of the training loop (`python -m eo_naslib.cli train`, the seeds' network: stem 128,
+#   2. 2 epochs of the training loop (`python -m eo_naslib train`, the seeds' network: stem 128,
 #      3 stacks x 3 cells) on a SYNTHETIC So2Sat-layout file whose splits are held on the device;
 #   3. the same 2 epochs data-parallel under torchrun with NCCL, one rank per GPU available;
 #   4. `eo-naslib measure --device cuda` of the median cell.
@@ -48,9 +48,10 @@ step() {
     tail -n 1 "$LOG/$name.out" >"$WORK/results/$name.json"
   else
     local why="exit $status"
+    [ "$status" -eq 0 ] && why="exit 0 without a JSON last line"
     [ "$status" -eq 124 ] && why="timed out after ${limit} s"
-    "$PY" -c 'import json, sys; print(json.dumps({"failed": sys.argv[1], "stderr_tail": sys.argv[2][-800:]}))' \
-      "$why" "$(tail -n 5 "$LOG/$name.err" 2>/dev/null)" >"$WORK/results/$name.json"
+    "$PY" -c 'import json, sys; print(json.dumps({"failed": sys.argv[1], "output_tail": sys.argv[2][-800:]}))' \
+      "$why" "$(tail -n 5 "$LOG/$name.err" "$LOG/$name.out" 2>/dev/null)" >"$WORK/results/$name.json"
     echo "gpu_check: $name failed ($why); see the JSON line" >&2
   fi
   echo "gpu_check: $name took $((SECONDS - began)) s" >&2
@@ -74,12 +75,12 @@ OPS="$("$PY" -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))
 TRAIN_ARGS=(--matrix "$MATRIX" --ops "$OPS" --data "$WORK/synthetic_so2sat" --epochs 2
   --set subset_fraction=1.0 --set eval_every=1 --set latency_repeats=20)
 
-step train_loop 150 "$PY" -m eo_naslib.cli train "${TRAIN_ARGS[@]}" --device cuda --out "$WORK/train"
+step train_loop 150 "$PY" -m eo_naslib train "${TRAIN_ARGS[@]}" --device cuda --out "$WORK/train"
 # DDP: torchrun, one rank per GPU; the entry point prints no JSON, so its record (one line) is the result
 step ddp_nccl 180 bash -c '"$1" -m torch.distributed.run --standalone --nproc_per_node "$2" -m eo_naslib.training.ddp \
   "${@:4}" --out "$3" && "$1" -c "import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))" "$3/record.json"' \
   _ "$PY" "$GPUS" "$WORK/ddp" "${TRAIN_ARGS[@]}"
-step measure 120 "$PY" -m eo_naslib.cli measure --matrix "$MATRIX" --ops "$OPS" --device cuda
+step measure 120 "$PY" -m eo_naslib measure --matrix "$MATRIX" --ops "$OPS" --device cuda
 
 "$PY" - "$WORK" "$GPUS" <<'PY'
 import json, sys
