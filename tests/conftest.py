@@ -9,6 +9,8 @@ need ../shared (`shared_data`), and skip when it is absent.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from eo_naslib.space import all_cells
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "benchmarks_data"
+SLURM_SCRIPTS = REPO / "tests" / "slurm"
 SHARED_DATA = Path(os.environ.get("EO_NASLIB_SHARED", REPO.parent / "shared")) / "data"
 
 
@@ -84,3 +87,32 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A running single-node SLURM: the one in $SLURM_CONF, else one started (as root) by
+    tests/slurm/start_slurm.sh for the session and stopped after it; skipped without SLURM."""
+    if shutil.which("sbatch") is None or shutil.which("slurmctld") is None:
+        pytest.skip(
+            "SLURM is not installed: `apt-get install -y slurm-wlm munge`, then tests/slurm/start_slurm.sh"
+        )
+    if os.environ.get("SLURM_CONF") and subprocess.run(["sinfo", "-h"], capture_output=True).returncode == 0:
+        yield os.environ["SLURM_CONF"]
+        return
+    if os.geteuid() != 0:
+        pytest.skip(
+            "starting munged/slurmctld/slurmd needs root; "
+            "start them with tests/slurm/start_slurm.sh and set SLURM_CONF"
+        )
+    state = tmp_path_factory.mktemp("slurm_state")
+    started = subprocess.run(
+        [str(SLURM_SCRIPTS / "start_slurm.sh"), str(state)], capture_output=True, text=True, timeout=120
+    )
+    if started.returncode != 0:
+        pytest.skip(f"tests/slurm/start_slurm.sh could not start SLURM here: {started.stderr.strip()[-500:]}")
+    conf = started.stdout.strip().splitlines()[-1].split("=", 1)[1]
+    os.environ["SLURM_CONF"] = conf
+    yield conf
+    subprocess.run([str(SLURM_SCRIPTS / "stop_slurm.sh"), str(state)], capture_output=True, timeout=60)
+    os.environ.pop("SLURM_CONF", None)

@@ -1,11 +1,9 @@
-"""The slurm backend: submitit's local executor (always), and a real single-node SLURM started by
-tests/slurm/start_slurm.sh (munged + slurmctld + slurmd), where a job is requeued mid-run with
-`scontrol requeue` and resumes from its checkpoint."""
+"""The slurm backend: submitit's local executor (always), and a real single-node SLURM (the
+`slurm_cluster` fixture of conftest), where a job is requeued mid-run with `scontrol requeue` and
+resumes from its checkpoint."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -18,8 +16,6 @@ from eo_naslib.creation.jobs import CLAIM_INFO, events, job_dir
 from eo_naslib.io import read_json
 
 pytest.importorskip("submitit", reason="submitit is not installed (pip install 'eo-naslib[cluster]')")
-
-SCRIPTS = Path(__file__).resolve().parent / "slurm"
 
 
 def _plan(root: Path, n: int = 4, **settings):
@@ -47,34 +43,6 @@ def test_submitit_local_executor_runs_a_plan_like_the_local_backend(tmp_path):
     with get_backend("local", workers=2) as local:
         run_plan(reference, local, progress=False)
     assert _metrics(plan) == _metrics(reference)
-
-
-@pytest.fixture(scope="module")
-def slurm_cluster(tmp_path_factory):
-    """A running single-node SLURM: the one in $SLURM_CONF, else one started by start_slurm.sh."""
-    if shutil.which("sbatch") is None or shutil.which("slurmctld") is None:
-        pytest.skip(
-            "SLURM is not installed: `apt-get install -y slurm-wlm munge`, then tests/slurm/start_slurm.sh"
-        )
-    if os.environ.get("SLURM_CONF") and subprocess.run(["sinfo", "-h"], capture_output=True).returncode == 0:
-        yield os.environ["SLURM_CONF"]
-        return
-    if os.geteuid() != 0:
-        pytest.skip(
-            "starting munged/slurmctld/slurmd needs root; "
-            "start them with tests/slurm/start_slurm.sh and set SLURM_CONF"
-        )
-    state = tmp_path_factory.mktemp("slurm_state")
-    started = subprocess.run(
-        [str(SCRIPTS / "start_slurm.sh"), str(state)], capture_output=True, text=True, timeout=120
-    )
-    if started.returncode != 0:
-        pytest.skip(f"tests/slurm/start_slurm.sh could not start SLURM here: {started.stderr.strip()[-500:]}")
-    conf = started.stdout.strip().splitlines()[-1].split("=", 1)[1]
-    os.environ["SLURM_CONF"] = conf
-    yield conf
-    subprocess.run([str(SCRIPTS / "stop_slurm.sh"), str(state)], capture_output=True, timeout=60)
-    os.environ.pop("SLURM_CONF", None)
 
 
 def test_real_slurm_array_with_a_requeued_job_resumes_from_its_checkpoint(tmp_path, slurm_cluster):

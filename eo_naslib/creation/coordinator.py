@@ -3,7 +3,7 @@
 The coordinator holds no state of its own: everything is in the jobs' directories (see `jobs`).
 Killing it loses nothing; rerunning it skips finished jobs, resumes partial ones from their
 checkpoints, waits for jobs another coordinator is running (busy), and retries failed ones while
-they have attempts left.
+they have attempts left. A job given up as diverged (`jobs.DIVERGED`) is final: reported, not retried.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from ..io import atomic_write_json
 from .backends import Backend
-from .jobs import ERRORS, execute, failures, is_done, job_dir
+from .jobs import ERRORS, diverged_reason, execute, failures, is_diverged, is_done, job_dir
 from .plan import Job, Plan
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class RunSummary:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    diverged: dict[str, str] = field(default_factory=dict)
     failed_attempts: int = 0
     seconds: float = 0.0
 
@@ -41,6 +42,7 @@ class RunSummary:
             "done": len(self.done),
             "already_done": len(self.skipped),
             "failed": self.failed,
+            "diverged": self.diverged,
             "failed_attempts": self.failed_attempts,
             "seconds": self.seconds,
         }
@@ -78,11 +80,13 @@ def run_plan(
         directory = job_dir(results, job.id)
         if is_done(directory):
             summary.skipped.append(job.id)
+        elif is_diverged(directory):
+            summary.diverged[job.id] = diverged_reason(directory)
         elif len(failures(directory)) >= max_attempts:
             summary.failed[job.id] = failures(directory)[-1]["error"]
         else:
             todo.append(job)
-    bar = tqdm(total=len(plan.jobs), initial=len(summary.skipped), desc=plan.name, disable=not progress)
+    bar = tqdm(total=len(plan.jobs), initial=len(summary.skipped) + len(summary.diverged), desc=plan.name, disable=not progress)
     while todo:
         again: list[Job] = []
         progressed = False
@@ -98,6 +102,12 @@ def run_plan(
                 progressed = True
             elif status == "busy":
                 again.append(job)
+            elif status == "diverged":
+                summary.diverged[job.id] = outcome["error"]
+                summary.failed.pop(job.id, None)
+                log.warning("job %s (cell %s) diverged: %s", job.id, job.hash, outcome["error"])
+                bar.update(1)
+                progressed = True
             else:
                 summary.failed_attempts += 1
                 message = (
@@ -108,7 +118,7 @@ def run_plan(
                 if len(failures(job_dir(results, job.id))) < max_attempts:
                     again.append(job)
                 progressed = True
-            finished = len(summary.done) + len(summary.skipped)
+            finished = len(summary.done) + len(summary.skipped) + len(summary.diverged)
             running = min(in_flight, backend.slots or in_flight)
             bar.set_postfix(
                 done=finished,

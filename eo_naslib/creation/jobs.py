@@ -8,6 +8,9 @@ A job's directory `<results>/<job id>/` holds everything about it:
   plan never run a cell twice: the second finds the lock taken and reports the job busy;
 - `claim.json`: who holds the claim (host, pid, coordinator, start), for `build status`;
 - `events/*.json`: one file per start / done / failure (an audit trail of every execution);
+- `diverged.json`: written by a job kind that gave its cell up as diverged (the reasons; see
+  `retries`): the job is final, reported as "diverged", never retried;
+- `divergence.json`: the attempts that diverged and were retried with the next seed (see `retries`);
 - `errors/*.json`: one file per failed attempt (error and traceback); their count is the number
   of attempts that failed, which the coordinator compares with its retry limit;
 - the job kind's own files (training checkpoints), so a rerun resumes a partial job.
@@ -33,7 +36,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from ..errors import ConfigError, DataFileError
+from ..errors import ConfigError, DataFileError, TrainingDivergedError
 from ..io import atomic_write_json, fingerprint, read_json, safe_child
 from ..schema import FileCheck, seal
 from ..space import Cell
@@ -41,6 +44,9 @@ from ..space import Cell
 RECORD = "record.json"
 CLAIM_LOCK = "claim.lock"
 CLAIM_INFO = "claim.json"
+DIVERGED = "diverged.json"
+#: the diverged attempts of a job that were retried with another seed, oldest first (see `retries`)
+DIVERGENCE = "divergence.json"
 EVENTS = "events"
 ERRORS = "errors"
 #: environment variables naming the engine's job, kept in claim.json (to find or requeue it)
@@ -92,6 +98,11 @@ def job_dir(results: str | os.PathLike, identifier: str) -> Path:
 
 def is_done(directory: Path) -> bool:
     return (directory / RECORD).exists()
+
+
+def is_diverged(directory: Path) -> bool:
+    """True once the job's cell was given up as diverged (no record will come)."""
+    return (directory / DIVERGED).exists() and not is_done(directory)
 
 
 def _audit_file(path: Path, required: str) -> dict[str, Any]:
@@ -151,9 +162,9 @@ def _event(directory: Path, event: str, **details: Any) -> None:
 def execute(job: Any, results: str, coordinator: str = "") -> dict[str, Any]:
     """Run `job` (a plan `Job`) unless done or running elsewhere; never raises for the job's errors.
 
-    Returns an outcome: `{"id", "status": "done" | "skipped" | "busy" | "failed", "error",
-    "host", "pid", "seconds"}`. "skipped": the record already existed; "busy": another process
-    holds the claim.
+    Returns an outcome: `{"id", "status": "done" | "skipped" | "busy" | "failed" | "diverged",
+    "error", "host", "pid", "seconds"}`. "skipped": the record already existed; "busy": another
+    process holds the claim; "diverged": the cell was given up as diverged (`diverged.json`).
     """
     began = time.perf_counter()
     directory = job_dir(results, job.id)
@@ -166,6 +177,8 @@ def execute(job: Any, results: str, coordinator: str = "") -> dict[str, Any]:
     }
     if is_done(directory):
         return {**outcome, "seconds": time.perf_counter() - began}
+    if is_diverged(directory):
+        return {**outcome, "status": "diverged", "error": diverged_reason(directory), "seconds": time.perf_counter() - began}
     directory.mkdir(parents=True, exist_ok=True)
     claim = FileLock(str(directory / CLAIM_LOCK), timeout=0)
     try:
@@ -189,6 +202,9 @@ def execute(job: Any, results: str, coordinator: str = "") -> dict[str, Any]:
             if not is_done(directory):
                 atomic_write_json(directory / RECORD, seal(record))
         except Exception as exc:  # noqa: BLE001 - a job's error is reported, the coordinator goes on
+            if isinstance(exc, TrainingDivergedError) and is_diverged(directory):  # given up: final
+                _event(directory, "diverged", error=str(exc))
+                return {**outcome, "status": "diverged", "error": str(exc), "seconds": time.perf_counter() - began}
             error = f"{type(exc).__name__}: {exc}"
             atomic_write_json(
                 directory / ERRORS / f"{_stamp()}.json",
@@ -206,6 +222,28 @@ def execute(job: Any, results: str, coordinator: str = "") -> dict[str, Any]:
     finally:
         (directory / CLAIM_INFO).unlink(missing_ok=True)
         claim.release()
+
+
+def diverged_attempts(directory: Path) -> list[dict[str, Any]]:
+    """The job's diverged attempts (each with `seed` and `reason`), oldest first."""
+    path = Path(directory) / DIVERGENCE
+    if not path.exists():
+        return []
+    check = FileCheck(path, "move it away to retrain the job from its first seed")
+    attempts = check.listing(check.key(check.mapping(read_json(path), "(top level)"), "attempts"), "attempts")
+    for i, attempt in enumerate(attempts):
+        entry = check.mapping(attempt, f"attempts[{i}]")
+        check.integer(check.key(entry, "seed", f"attempts[{i}]"), f"attempts[{i}].seed", 0)
+        check.text(check.key(entry, "reason", f"attempts[{i}]"), f"attempts[{i}].reason")
+    return attempts
+
+
+def diverged_reason(directory: Path) -> str:
+    """The last reason in `diverged.json` (checked: a file eo-naslib wrote)."""
+    path = directory / DIVERGED
+    check = FileCheck(path, "move it away to train the job again")
+    reasons = check.listing(check.key(check.mapping(read_json(path), "(top level)"), "reasons"), "reasons")
+    return check.text(reasons[-1], "reasons[-1]") if reasons else "diverged"
 
 
 # ------------------------------------------------------------------------------------ stand-ins

@@ -9,6 +9,14 @@ Sources of the defaults:
   (NB101's base 0.1 linearly scaled by its 2 TPU shards), cosine decay per step to 0, BN decay
   0.997 (PyTorch momentum 0.003) and epsilon 1e-5, stem 128 channels, 3 stacks x 3 cells.
 - ours: metrics every 2 epochs (`eval_every`), seeds, checkpoint cadence, device options.
+- data parallelism (seed 001, section 4.2): `processes` data-parallel processes per run (torchrun
+  inside a creation job; 0: one per GPU of the node); `lr_scaling: linear` is seed 001's convention
+  (`batch_size` per process, learning rate x processes: "batch_size=1024, gpus=1 and
+  batch_size=256, gpus=4 are equivalent"); `none` keeps `batch_size` global and `lr` as given.
+- divergence (seed 002 drops diverged runs): a NaN/inf loss always stops a run; with
+  `chance_after_epochs` N > 0 a run whose training accuracy at epoch N is at most the majority
+  class's share + `chance_margin` stops too; a creation job then retries with the next seed up to
+  `divergence_retries` times (see `eo_naslib.creation.retries`).
 """
 
 from __future__ import annotations
@@ -19,11 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..errors import ConfigError, positive_int, seed_int
+from ..errors import ConfigError, non_negative_int, positive_int, seed_int
 from ..io import fingerprint
 
 SENSORS = ("s1", "s2", "fusion")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: how the learning rate and batch follow the data-parallel size (see the module docstring)
+LR_SCALINGS = ("none", "linear")
 #: what to do with NaN/inf pixels: refuse the file (default), or replace them by the band mean and count them
 NONFINITE = ("refuse", "mask")
 #: So2Sat patches are 32x32 and each stack after the first halves them (max-pool 2x2): log2(32) + 1
@@ -72,6 +82,11 @@ class TrainConfig:
     latency_warmup: int = 10
     latency_repeats: int = 50
     nonfinite: str = "refuse"
+    processes: int = 1
+    lr_scaling: str = "none"
+    chance_after_epochs: int = 0
+    chance_margin: float = 0.02
+    divergence_retries: int = 0
 
     #: keys that do not change what is trained (excluded from the fingerprint)
     RUNTIME_KEYS = frozenset(
@@ -89,8 +104,16 @@ class TrainConfig:
             # a file without NaN/inf trains the same either way, one with them is refused under
             # "refuse", and under "mask" the record's data section counts the masked pixels
             "nonfinite",
+            # how many processes share a run, and when a run counts as diverged: a run that
+            # finishes trains the same (its record states the world size and seed it ran with)
+            "processes",
+            "chance_after_epochs",
+            "chance_margin",
+            "divergence_retries",
         }
     )
+    #: result keys left out of the fingerprint at this value, so runs made before they existed keep theirs
+    NEUTRAL_DEFAULTS = {"lr_scaling": "none"}
 
     def __post_init__(self) -> None:
         if self.sensor not in SENSORS:
@@ -101,6 +124,12 @@ class TrainConfig:
             raise ConfigError(f"nonfinite {self.nonfinite!r} is unknown; choose one of {list(NONFINITE)}")
         if self.schedule not in ("cosine", "constant"):
             raise ConfigError(f"schedule {self.schedule!r} is unknown; choose 'cosine' or 'constant'")
+        if self.lr_scaling not in LR_SCALINGS:
+            raise ConfigError(f"lr_scaling {self.lr_scaling!r} is unknown; choose one of {list(LR_SCALINGS)}")
+        for key in ("processes", "chance_after_epochs", "divergence_retries"):
+            non_negative_int(getattr(self, key), key)
+        if not 0.0 <= self.chance_margin < 1.0:
+            raise ConfigError(f"chance_margin must be in [0, 1), got {self.chance_margin!r}")
         for key in (
             "epochs",
             "batch_size",
@@ -172,7 +201,11 @@ class TrainConfig:
 
     def result_dict(self) -> dict[str, Any]:
         """The settings that define the trained result (the fingerprint's input)."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_KEYS}
+        return {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in self.RUNTIME_KEYS and (k not in self.NEUTRAL_DEFAULTS or v != self.NEUTRAL_DEFAULTS[k])
+        }
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of `result_dict()`."""

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 import torch
 import torch.distributed as torch_dist
 
-from ..errors import ConfigError
+from ..errors import ConfigError, EONASLibError
 from ..processes import die_with_parent
 from .cli import add_train_arguments, cell_from_args, config_from_args, run_reporting_errors
 from .job import train_and_measure
+from .launch import write_error
 from .loop import DistInfo
 
 
@@ -74,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m eo_naslib.training.ddp", description=__doc__.splitlines()[0]
     )
     add_train_arguments(parser)
+    parser.add_argument(
+        "--report-errors", action="store_true", help="rank 0 writes an error of ours to OUT/ddp_error.json (for the launching job)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     return run_reporting_errors(lambda: _run(args))
@@ -88,6 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         train_and_measure(
             cell_from_args(args), config, args.out, resume=not args.no_resume, data=args.data, dist=dist
         )
+    except EONASLibError as exc:
+        if args.report_errors and dist.is_main:
+            write_error(args.out, exc)
+        raise
     finally:
         if dist.world_size > 1:
             torch_dist.destroy_process_group()

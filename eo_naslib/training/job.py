@@ -35,6 +35,7 @@ from .config import TrainConfig
 from .hardware import device_description, hardware_metrics
 from .limits import check_memory, estimate_bytes
 from .loop import SINGLE, DistInfo, resolve_device, train_model
+from .parallel import global_batch
 from .so2sat import SPLIT_FILES, So2SatSplits, check_files, load_so2sat
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def _train(
         check_files(data_directory(config, data), config.sensor, config.val_fraction)
     estimate = estimate_bytes(
         cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
-        config.batch_size // dist.world_size, training=True,
+        global_batch(config, dist.world_size) // dist.world_size, training=True,
     )  # fmt: skip
     device = resolve_device(config)
     check_memory(estimate, device, f"training with batch_size {config.batch_size}")
@@ -239,6 +240,8 @@ def _train(
             "compile": config.compile and device.type == "cuda",
             "world_size": dist.world_size,
             "steps_per_epoch": result["steps_per_epoch"],
+            "global_batch": result["global_batch"],
+            "peak_lr": result["peak_lr"],
             "resumed_from_epoch": result["resumed_from_epoch"],
         },
         "hardware": {k: v for k, v in hardware.items() if k not in metrics},

@@ -5,7 +5,13 @@ hot path that is already short). The selected splits are tensors; on CUDA they a
 device once (bf16 when training in bf16) and batches are gathered there. On CPU a run is
 deterministic for a given thread count: the model is initialised from `seed` and the epoch-`e`
 permutation from `(seed, e)`, so a resumed run replays exactly the batches an uninterrupted one
-would. Data-parallel runs (`dist`) split every global batch into equal contiguous shards.
+would. Data-parallel runs (`dist`) split every global batch into equal contiguous shards; its
+size and the peak learning rate follow `lr_scaling` (see `parallel`).
+
+Divergence: a non-finite training loss in an epoch, or (with `chance_after_epochs` N) a training
+accuracy at epoch N of at most the majority class's share + `chance_margin` (a network that
+predicts one class), stops the run with `TrainingDivergedError`. Both figures are summed over
+every process first, so all ranks stop together.
 
 At an evaluated epoch the training figures are NB101's: an eval-mode pass over the training images
 after the epoch (`train_accuracy`, `train_loss`, `train_accuracy_macro`, ...); the running
@@ -34,6 +40,7 @@ from .checkpoint import check_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .limits import check_device
 from .network import NB101Network
+from .parallel import global_batch, peak_lr
 from .so2sat import NUM_CLASSES, So2SatSplits
 
 log = logging.getLogger(__name__)
@@ -93,11 +100,27 @@ def build_model(cell: Cell, config: TrainConfig, in_channels: int) -> NB101Netwo
     )
 
 
-def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
-    """NB101's cosine decay by step (to 0 at the last step), or a constant rate."""
+def learning_rate(config: TrainConfig, step: int, total_steps: int, world_size: int = 1) -> float:
+    """NB101's cosine decay by step (to 0 at the last step), or a constant rate, from `peak_lr`."""
+    peak = peak_lr(config, world_size)
     if config.schedule == "constant":
-        return config.lr
-    return 0.5 * config.lr * (1.0 + math.cos(math.pi * step / total_steps))
+        return peak
+    return 0.5 * peak * (1.0 + math.cos(math.pi * step / total_steps))
+
+
+def check_not_at_chance(
+    config: TrainConfig, cell: Cell, epoch: int, accuracy: float, labels: torch.Tensor
+) -> None:
+    """`TrainingDivergedError` when epoch `epoch` is the `chance_after_epochs` check and the
+    training `accuracy` is at most the majority class's share of `labels` + `chance_margin`."""
+    if not config.chance_after_epochs or epoch != config.chance_after_epochs:
+        return
+    majority = float(torch.bincount(labels.cpu()).max()) / len(labels)
+    if accuracy <= majority + config.chance_margin:
+        raise TrainingDivergedError(
+            f"cell {cell.hash}: training accuracy {accuracy:.4f} after {epoch} epochs is at chance (the majority "
+            f"class's share {majority:.4f} + margin {config.chance_margin}); no record is written"
+        )
 
 
 def classification_metrics(logits: torch.Tensor, target: torch.Tensor) -> dict[str, Any]:
@@ -153,9 +176,12 @@ def train_model(
     bf16 = use_bf16(config, device)
     channels_last = config.channels_last and device.type == "cuda"
     n_train = len(data.x_train)
-    if config.batch_size > n_train:
-        raise ConfigError(f"batch_size {config.batch_size} exceeds the {n_train} training samples; lower it")
-    if config.batch_size % dist.world_size:
+    batch_size = global_batch(config, dist.world_size)
+    if batch_size > n_train:
+        raise ConfigError(
+            f"batch_size {batch_size} (over {dist.world_size} process(es)) exceeds the {n_train} training samples; lower it"
+        )
+    if batch_size % dist.world_size:
         raise ConfigError(
             f"batch_size {config.batch_size} is not divisible by the {dist.world_size} processes"
         )
@@ -169,7 +195,7 @@ def train_model(
         weight_decay=config.weight_decay,
         nesterov=config.nesterov,
     )
-    steps_per_epoch = n_train // config.batch_size
+    steps_per_epoch = n_train // batch_size
     total_steps = steps_per_epoch * config.epochs
     start_epoch, curves, train_time = 0, [], 0.0
     def check(saved: dict[str, Any]) -> None:
@@ -196,7 +222,7 @@ def train_model(
     if device.type == "cuda":
         x_train = x_train.to(device, dtype=torch.bfloat16 if bf16 else torch.float32)
         y_train = y_train.to(device)
-    shard = config.batch_size // dist.world_size
+    shard = batch_size // dist.world_size
     wall_start = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         epoch_start = time.perf_counter()
@@ -204,10 +230,10 @@ def train_model(
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         for step in range(steps_per_epoch):
-            lr = learning_rate(config, epoch * steps_per_epoch + step, total_steps)
+            lr = learning_rate(config, epoch * steps_per_epoch + step, total_steps, dist.world_size)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            begin = step * config.batch_size + dist.rank * shard
+            begin = step * batch_size + dist.rank * shard
             idx = perm[begin : begin + shard]
             xb = x_train[idx].to(device, non_blocking=True)
             yb = y_train[idx].to(device, non_blocking=True)
@@ -232,8 +258,9 @@ def train_model(
         if not torch.isfinite(loss_sum):  # one check per epoch: the sum is non-finite once any step was
             raise TrainingDivergedError(
                 f"cell {cell.hash}: the training loss became {float(loss_sum)} in epoch {done} "
-                f"(lr {config.lr}); no record is written; lower lr or check the data"
+                f"(lr {peak_lr(config, dist.world_size)}); no record is written; lower lr or check the data"
             )
+        check_not_at_chance(config, cell, done, float(correct) / (steps_per_epoch * batch_size), y_train)
         if done % config.eval_every == 0 or done == config.epochs:
             point: dict[str, Any] = {
                 "epoch": done,
@@ -288,4 +315,6 @@ def train_model(
         "channels_last": channels_last,
         "steps_per_epoch": steps_per_epoch,
         "resumed_from_epoch": start_epoch,
+        "global_batch": batch_size,
+        "peak_lr": peak_lr(config, dist.world_size),
     }
