@@ -5,8 +5,14 @@ with NASLib's own computation is tests/test_naslib_zero_cost.py (NASLib test set
 from __future__ import annotations
 
 import ast
+import json
+from pathlib import Path
 
 import pytest
+
+import eo_naslib
+from eo_naslib.cli import main
+from eo_naslib.creation.plan import load_config
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("h5py")
@@ -121,3 +127,21 @@ def test_build_plan_job_zc_to_naslib_zc_table(one_torch_thread, tmp_path, synthe
                                                   "ops": [("input", "output", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu")[o] for o in key[49:]]}).hash == cell_hash
     with pytest.raises(DataFileError, match="holds no zero-cost scores"):
         zc_table("so2sat_lcz42_micro", "so2sat", str(data_dir))
+
+
+def test_zc_config_scores_the_sensor_studys_cells():
+    configs = Path(eo_naslib.__file__).parent / "configs" / "creation"
+    zc, s2 = (make_plan(load_config(configs / f"so2sat_{name}.yaml")) for name in ("zc", "s2"))
+    assert zc.kind == "zc" and [j.hash for j in zc.jobs] == [j.hash for j in s2.jobs]
+    assert sorted(zc.settings["proxies"]) == sorted(PROXIES)
+
+
+def test_zc_command_prints_scores_and_says_synthetic(one_torch_thread, synthetic_dir, capsys):
+    cell_hash = all_cells().hashes[5]
+    assert main(["zc", "--hash", cell_hash, "--data", str(synthetic_dir), "--batch-size", "2", "--stem-channels", "2",
+                 "--proxies", "synflow,params"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["cell"] == cell_hash and printed["data"].startswith("synthetic data")
+    assert set(printed["zero_cost"]) == {"synflow", "params"}
+    assert main(["zc", "--hash", cell_hash, "--data", str(synthetic_dir), "--proxies", "synflw"]) == 2
+    assert "unknown zero-cost proxies ['synflw']" in capsys.readouterr().err
