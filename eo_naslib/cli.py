@@ -29,6 +29,7 @@ COMMANDS = {
     "experiment": ("eo_naslib.experiments.cli", "configurations x seeds, Mann-Whitney tests and plots"),
     "train": ("eo_naslib.training.cli", "train one cell on So2Sat LCZ42 and write its benchmark record"),
     "measure": ("eo_naslib.training.cli", "device profile of one cell's network: latency at batch 1 and --batch-size, memory, energy"),
+    "zc": ("eo_naslib.training.zc_cli", "zero-cost proxy scores of one cell's untrained network on So2Sat-layout data"),
     "build": ("eo_naslib.creation.cli", "build a benchmark: plan jobs, run them (local/ray/slurm), store results"),
     "reproduce": ("eo_naslib.reproduce.cli", "the seeds' tables and figures from public data, paper beside ours (report.md)"),
 }

@@ -54,6 +54,16 @@ from eo_naslib.naslib_compat.dataset_api import DATASETS
 from eo_naslib.naslib_compat.answers import AnswerTally
 from eo_naslib.naslib_compat.metric import as_metric, to_metric_name
 from eo_naslib.search import OPTIMIZERS
+from eo_naslib.space import Cell
+
+try:  # the network and data reader (the train extra); zero-cost predictors need them
+    from eo_naslib.naslib_compat.zc_api import zc_table
+    from eo_naslib.training.network import NB101Network
+    from eo_naslib.training.so2sat import NUM_CLASSES as SO2SAT_CLASSES
+    from eo_naslib.training.so2sat import SENSOR_BANDS, SENSOR_KEYS
+    from eo_naslib.training.zc_job import zc_batch
+except ImportError:  # pragma: no cover - NASLib needs torch, so these are present wherever it runs
+    NB101Network = None
 
 SEARCH_SPACE_NAME = "eo_nasbench101"
 OPTIMIZER_PREFIX = "eo_"
@@ -73,6 +83,14 @@ SHIM_HINT = (
 )
 #: environment variable read by the bridge's get_dataset_api: 1/true/yes = measured cells only
 MEASURED_ONLY_ENV = "EO_NASLIB_MEASURED_ONLY"
+#: the So2Sat LCZ42 folder (training.h5) NASLib's zero-cost predictors draw their batch from
+SO2SAT_DIR_ENV = "EO_NASLIB_SO2SAT"
+#: its bands: s1, s2 (default) or fusion
+SO2SAT_SENSOR_ENV = "EO_NASLIB_SO2SAT_SENSOR"
+#: the built store of zero-cost scores (`build plan --job zc`) get_zc_benchmark_api serves
+ZC_STORE_ENV = "EO_NASLIB_ZC_STORE"
+#: (input bands, classes) of CIFAR-10, NASLib's NB101 network
+CIFAR10_SHAPE = (3, 10)
 logger = logging.getLogger(__name__)
 #: a child of NASLib's "naslib" logger, so the share of predictions reaches the run's log.log
 share_logger = logging.getLogger("naslib.eo_naslib_bridge")
@@ -163,19 +181,81 @@ def _module_neighbour(arch: Any) -> Any:
     return module
 
 
+def so2sat_sensor() -> str:
+    """The So2Sat bands NASLib's networks take (``EO_NASLIB_SO2SAT_SENSOR``, default s2)."""
+    sensor = os.environ.get(SO2SAT_SENSOR_ENV, "") or "s2"
+    if sensor not in SENSOR_KEYS:
+        raise ConfigError(f"{SO2SAT_SENSOR_ENV}={sensor!r} is unknown; choose one of {sorted(SENSOR_KEYS)}")
+    return sensor
+
+
+def input_shape(dataset: Optional[str]) -> tuple[int, int]:
+    """(input bands, classes) of the network for `dataset`: So2Sat's from its sensor and labels."""
+    if dataset in DATASETS and dataset != "cifar10":
+        return sum(SENSOR_BANDS[k] for k in SENSOR_KEYS[so2sat_sensor()]), SO2SAT_CLASSES
+    return CIFAR10_SHAPE
+
+
+if NB101Network is not None:
+    class NASLibNB101Network(NB101Network):
+        """Our NB101 network with the attribute NASLib's stock space reads (`layers`: the stages
+        before global pooling, whose last output `forward_before_global_avg_pool` hooks)."""
+
+        @property
+        def layers(self) -> Any:
+            return self.features
+
+
+def build_naslib_network(spec: Any, dataset: Optional[str]) -> Any:
+    """Our NB101 network of a NASLib spec (dict, Cell) for `dataset`'s bands and classes."""
+    cell = spec if isinstance(spec, Cell) else Cell.from_spec(spec)
+    bands, classes = input_shape(dataset)
+    return NASLibNB101Network(cell, in_channels=bands, num_classes=classes)
+
+
 class EONasBench101SearchSpace(NasBench101SearchSpace, *MODULE_BASES):
     """Our space as NASLib's optimizers see it: an `nn.Module` like NASLib's Graphs (its tree
-    predictors encode only `nn.Module`s), NASLib `Metric` accepted, neighbours as nn.Modules."""
+    predictors encode only `nn.Module`s), NASLib `Metric` accepted, neighbours as nn.Modules.
+
+    For NASLib's zero-cost predictors it is also a Graph: `parse()` builds the cell's PyTorch NB101
+    network (its vertex order as set; a hash is set in NB101's labelling) with the dataset's input
+    bands and classes, `forward`, `get_loss_fn` (cross-entropy) and `forward_before_global_avg_pool`."""
 
     space_name = SEARCH_SPACE_NAME
 
-    def __init__(self, n_classes: int = 10) -> None:
+    def __init__(self, n_classes: Optional[int] = None, dataset: Optional[str] = None) -> None:
         if MODULE_BASES:
             torch.nn.Module.__init__(self)
-        NasBench101SearchSpace.__init__(self, n_classes)
+        self.dataset = dataset or _SETTINGS.get("dataset")
+        NasBench101SearchSpace.__init__(self, input_shape(self.dataset)[1] if n_classes is None else n_classes)
+        self.model = None
+
+    def clone(self) -> EONasBench101SearchSpace:
+        clone = super().clone()
+        clone.dataset = self.dataset
+        return clone
+
+    def set_spec(self, spec: Any, dataset_api: Optional[dict] = None) -> None:
+        super().set_spec(spec, dataset_api)
+        self.model = None  # a new cell: parse() builds its network
 
     def neighbour(self, arch: NasBench101SearchSpace) -> Any:
         return _module_neighbour(arch)
+
+    def parse(self) -> None:
+        if self.model is None:
+            self.model = build_naslib_network(self._cell(), self.dataset)
+
+    def forward(self, x: Any, *args: Any) -> Any:
+        self.parse()
+        return self.model(x)
+
+    def forward_before_global_avg_pool(self, x: Any) -> Any:
+        self.parse()
+        return self.model.features(x)
+
+    def get_loss_fn(self) -> Callable:
+        return torch.nn.functional.cross_entropy
 
     def query(self, metric: Any, dataset: Optional[str] = None, path: Optional[str] = None, epoch: Optional[int] = -1,
               full_lc: bool = False, dataset_api: Optional[dict] = None) -> Any:
@@ -264,7 +344,7 @@ def _numpy2_fixes(nl: Naslib) -> None:
         _patch_everywhere("count_parameters_in_MB", original, count_parameters_in_MB)
 
 
-_SETTINGS: dict[str, bool] = {"measured_only": False}
+_SETTINGS: dict[str, Any] = {"measured_only": False}
 #: the answer tallies of the dataset APIs handed to NASLib, reported once each (see `report_share`)
 _TALLIES: list[AnswerTally] = []
 
@@ -323,6 +403,91 @@ def _json_safe_predictor_results() -> None:
     evaluator._log_to_json = _log_to_json
 
 
+def so2sat_loader(batch_size: int, seed: int) -> Any:
+    """A loader yielding one batch of `batch_size` So2Sat-layout samples from ``$EO_NASLIB_SO2SAT``
+    (drawn with `seed`, normalised per band over the batch): what NASLib's zero-cost predictors read."""
+    folder = os.environ.get(SO2SAT_DIR_ENV, "")
+    if not folder:
+        raise ConfigError(f"NASLib's zero-cost predictors on So2Sat need data: set {SO2SAT_DIR_ENV} to a folder with So2Sat LCZ42's training.h5")
+    x, y, synthetic = zc_batch(folder, so2sat_sensor(), int(batch_size), int(seed) % 2**32)
+    if synthetic:
+        logger.warning("%s holds synthetic So2Sat-layout data: zero-cost correlations on it mean nothing", folder)
+    data = torch.utils.data.TensorDataset(x, y)
+    return torch.utils.data.DataLoader(data, batch_size=int(batch_size), shuffle=False)
+
+
+def _loaders_for_our_datasets(original: Callable) -> Callable:
+    """NASLib's `get_train_val_loaders`, answering our So2Sat datasets with `so2sat_loader` (train,
+    valid and test queues the same batch; no transforms); cifar10 and NASLib's others unchanged."""
+
+    def get_train_val_loaders(config: Any, mode: str = "train") -> tuple:
+        if config.dataset in DATASETS and config.dataset != "cifar10":
+            search = getattr(config, "search", None)
+            batch_size = getattr(config, "batch_size", None) or getattr(search, "batch_size", 64)
+            seed = getattr(search, "seed", None) if search is not None else None
+            loader = so2sat_loader(batch_size, getattr(config, "seed", 0) if seed is None else seed)
+            return loader, loader, loader, None, None
+        return original(config, mode)
+
+    get_train_val_loaders.__wrapped__ = original
+    return get_train_val_loaders
+
+
+def _zero_cost_over_lists() -> None:
+    """NASLib's PredictorEvaluator hands every predictor the whole test list
+    (`predictor.query(xtest, test_info)`), which its `ZeroCost.query(graph, dataloader)` takes for
+    one graph ("'list' object has no attribute 'get_loss_fn'", on every space). `ZeroCost.query`
+    then scores each architecture of a list on the train loader NASLib's own zero-cost evaluator
+    gives it (`get_train_val_loaders(config)`), set when the evaluator adapts its search space."""
+    zero_cost = importlib.import_module("naslib.predictors.zerocost").ZeroCost
+    evaluator = importlib.import_module("naslib.defaults.predictor_evaluator").PredictorEvaluator
+    if hasattr(zero_cost.query, "__wrapped__"):
+        return
+    query, adapt = zero_cost.query, evaluator.adapt_search_space
+
+    def zc_query(self: Any, graph: Any, dataloader: Any = None, info: Any = None) -> Any:
+        if not isinstance(graph, (list, tuple)):
+            return query(self, graph, dataloader, info)
+        loader = getattr(self, "train_loader", None)
+        if loader is None:
+            raise ConfigError("ZeroCost got a list of architectures but no data loader; adapt a PredictorEvaluator first")
+        scores = []
+        for arch in graph:
+            if not getattr(arch, "is_parsed", True) or isinstance(arch, EONasBench101SearchSpace):
+                arch.parse()
+            scores.append(query(self, arch, loader, None))
+        return np.array(scores)
+
+    def adapt_search_space(self: Any, search_space: Any, *args: Any, **kwargs: Any) -> Any:
+        result = adapt(self, search_space, *args, **kwargs)
+        if isinstance(self.predictor, zero_cost):
+            loaders = importlib.import_module("naslib.utils").get_train_val_loaders
+            self.predictor.train_loader = loaders(self.config, mode="train")[0]
+        return result
+
+    zc_query.__wrapped__ = query
+    adapt_search_space.__wrapped__ = adapt
+    zero_cost.query = zc_query
+    evaluator.adapt_search_space = adapt_search_space
+
+
+def _stock_models_of_our_network(nl: Naslib) -> None:
+    """NASLib's stock NB101 space builds `nasbench_pytorch`'s network with 3 input channels and 10
+    classes whatever the data; on our datasets it gets ours (bands and classes of the dataset last
+    opened through the bridge, wrapped in NASLib's `ModelWrapper`), so its Graph runs on So2Sat."""
+    graph = nl.nb101_graph
+    original = _ORIGINALS.setdefault("convert_spec_to_model", graph.convert_spec_to_model)
+    wrapper = importlib.import_module("naslib.search_spaces.nasbench101.primitives").ModelWrapper
+
+    def convert_spec_to_model(spec: Any) -> Any:
+        dataset = _SETTINGS.get("dataset")
+        if dataset in DATASETS and dataset != "cifar10":
+            return wrapper(build_naslib_network(spec, dataset))
+        return original(spec)
+
+    graph.convert_spec_to_model = convert_spec_to_model
+
+
 def register(replace_nasbench101: bool = False, measured_only: bool = False) -> dict[str, Any]:
     """Register our space, dataset API and optimizers in NASLib; returns what was registered.
     `measured_only`: every dataset API handed to NASLib holds only the measured cells and answers
@@ -345,7 +510,7 @@ def register(replace_nasbench101: bool = False, measured_only: bool = False) -> 
     if original_get_search_space is not None:
         def get_search_space(name: str, dataset: str) -> Any:
             if name.lower() == SEARCH_SPACE_NAME:
-                return EONasBench101SearchSpace()
+                return EONasBench101SearchSpace(dataset=dataset)
             return original_get_search_space(name, dataset)
 
         _patch_everywhere("get_search_space", getattr(nl.search_spaces, "get_search_space"), get_search_space)
@@ -358,6 +523,7 @@ def register(replace_nasbench101: bool = False, measured_only: bool = False) -> 
         registered / ``EO_NASLIB_MEASURED_ONLY``)."""
         if search_space in names and (dataset in DATASETS or search_space == SEARCH_SPACE_NAME):
             only = measured_only_requested() if measured_only is None else measured_only
+            _SETTINGS["dataset"] = dataset or "cifar10"  # the networks NASLib builds take its bands and classes
             api = eo_get_dataset_api("nasbench101", dataset or "cifar10", os.environ.get("EO_NASLIB_DATA"), measured_only=only)
             _TALLIES.append(api["answers"])
             return api
@@ -370,16 +536,27 @@ def register(replace_nasbench101: bool = False, measured_only: bool = False) -> 
     original_zc = _ORIGINALS.setdefault("get_zc_benchmark_api", getattr(nl.dataset_api_module, "get_zc_benchmark_api", None))
     if original_zc is not None:
         def get_zc_benchmark_api(search_space: str, dataset: str) -> Any:
-            """Our data has no zero-cost scores: an empty table (NASLib's bbo runner loads it
-            whenever `search.use_zc_api` exists, and raises AttributeError when it does not)."""
+            """NAS-Bench-Suite-Zero's table of the zero-cost store named by ``EO_NASLIB_ZC_STORE``
+            (`eo_naslib.naslib_compat.zc_api`); without one an empty table, said once in the log
+            (NASLib's bbo runner loads it whenever `search.use_zc_api` exists)."""
             if search_space in names and (dataset in DATASETS or search_space == SEARCH_SPACE_NAME):
-                return {}
+                store = os.environ.get(ZC_STORE_ENV, "")
+                if not store:
+                    logger.info("no zero-cost scores for %s: build a store with `build plan --job zc` and set %s", dataset, ZC_STORE_ENV)
+                    return {}
+                return zc_table(dataset or "cifar10", store, os.environ.get("EO_NASLIB_DATA"))
             return original_zc(search_space, dataset)
 
         _patch_everywhere("get_zc_benchmark_api", nl.dataset_api_module.get_zc_benchmark_api, get_zc_benchmark_api)
 
     _numpy2_fixes(nl)
     _json_safe_predictor_results()
+    _zero_cost_over_lists()
+    utils_dataset = importlib.import_module("naslib.utils.dataset")
+    original_loaders = _ORIGINALS.setdefault("get_train_val_loaders", utils_dataset.get_train_val_loaders)
+    _patch_everywhere("get_train_val_loaders", utils_dataset.get_train_val_loaders, _loaders_for_our_datasets(original_loaders))
+    if replace_nasbench101:
+        _stock_models_of_our_network(nl)
     stock = nl.nb101_graph.NasBench101SearchSpace
     if replace_nasbench101 and not hasattr(stock.query, "__wrapped__"):
         stock.query = _stock_query_accepting_our_datasets(stock.query)
@@ -453,7 +630,7 @@ def add_train_time_statistic(optimizer: Any) -> None:
 def make_search_space(name: str, dataset: str) -> Any:
     """Our space for ``eo_nasbench101``; NASLib's stock class for its own names."""
     if name == SEARCH_SPACE_NAME:
-        return EONasBench101SearchSpace()
+        return EONasBench101SearchSpace(dataset=dataset)
     space = importlib.import_module("naslib.search_spaces").get_search_space(name, dataset)
     if name == "nasbench101":
         space.instantiate_model = False  # tabular runs need no torch model (NASLib's bbo runner does the same with zc)

@@ -41,6 +41,22 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("macs", "count", False, "multiply-accumulate operations of one forward pass (measured by us)"),
     )
 }
+#: NASLib's zero-cost proxies (`ZeroCost` method names); stored as metrics `zc_<name>`
+ZERO_COST_PROXIES = (
+    "epe_nas", "fisher", "flops", "grad_norm", "grasp", "jacov", "l2_norm", "nwot", "params", "plain", "snip", "synflow", "zen",
+)
+ZERO_COST_PREFIX = "zc_"
+METRICS.update(
+    (
+        f"{ZERO_COST_PREFIX}{name}",
+        MetricInfo(
+            f"{ZERO_COST_PREFIX}{name}", "score", True,
+            f"zero-cost proxy {name} of the untrained network on one batch, in the form NASLib's ZeroCost answers "
+            "(batch, seed and data in provenance)",
+        ),
+    )
+    for name in ZERO_COST_PROXIES
+)
 
 
 def metric_info(name: str) -> MetricInfo:

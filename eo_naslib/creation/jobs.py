@@ -15,8 +15,8 @@ A job's directory `<results>/<job id>/` holds everything about it:
   of attempts that failed, which the coordinator compares with its retry limit;
 - the job kind's own files (training checkpoints), so a rerun resumes a partial job.
 
-Job kinds: `train` and `measure` (a device profile, no training; both load torch when first
-asked for), and the stand-ins `noop`
+Job kinds: `train`, `measure` (a device profile, no training) and `zc` (zero-cost scores), all
+loading torch when first asked for, and the stand-ins `noop`
 (returns at once: overhead benchmarks) and `sleep` (resumable steps with a checkpoint and
 synthetic, clearly labelled metrics: fault tests).
 """
@@ -67,7 +67,9 @@ class JobKind:
 
 _KINDS: dict[str, JobKind] = {}
 #: kinds whose module registers them when first asked for (heavy dependencies)
-_LAZY_KINDS = {"train": "eo_naslib.creation.train", "measure": "eo_naslib.creation.measure"}
+_LAZY_KINDS = {
+    "train": "eo_naslib.creation.train", "measure": "eo_naslib.creation.measure", "zc": "eo_naslib.creation.zc",
+}
 
 
 def register_job_kind(kind: JobKind) -> JobKind:
