@@ -24,6 +24,7 @@ from eo_naslib.training.datasets.loading import load_splits  # noqa: E402
 from eo_naslib.training.datasets.registry import open_dataset  # noqa: E402
 from eo_naslib.training.datasets.torchgeo_source import TorchgeoSource  # noqa: E402
 from eo_naslib.training.job import load_data, train_and_measure  # noqa: E402
+from eo_naslib.training.live import LiveBenchmark  # noqa: E402
 from eo_naslib.training.so2sat import VERSION_FILES, load_so2sat  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 from eo_naslib.training.synthetic_folders import (  # noqa: E402
@@ -98,6 +99,17 @@ def test_npy_nchw_folder_without_split_column_takes_the_seeds_stratified_split(t
     assert splits.info["split_protocol"] == "seeds" and splits.info["layout"] == "nchw"
     record = train_and_measure(CELL, config, tmp_path / "out")
     assert record["metrics"]["test_accuracy"] > 0.6  # chance 0.25
+    assert train_and_measure(CELL, config, tmp_path / "out") == record  # the same data: the record is reused
+    np.save(folder / "patches/synthetic_00005.npy", np.zeros((5, 12, 12), np.float32))  # other data now
+    with pytest.raises(ConfigError, match=r"was trained on .* \(as it was then\)"):
+        train_and_measure(CELL, config, tmp_path / "out")
+
+
+def test_live_benchmark_trains_on_a_folder_dataset(npy_nhwc, tmp_path):
+    bench = LiveBenchmark(npy_nhwc, config={**TINY, "split_protocol": "files"}, cache_dir=tmp_path, dataset="folder")
+    assert bench.name == "folder-live-s2"
+    assert bench.query(CELL, "test_accuracy") > 0.4  # chance 0.1
+    assert bench.record(CELL)["data"]["dataset"] == "folder"
 
 
 def test_train_command_line_takes_dataset_and_data(npy_nhwc, tmp_path, capsys):

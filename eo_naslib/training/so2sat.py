@@ -47,7 +47,6 @@ from .config import NONFINITE
 from .datasets.base import DataSplits
 from .datasets.loading import load_splits
 
-
 PATCH = 32
 NUM_CLASSES = 17
 SENSOR_BANDS = {"sen1": 8, "sen2": 10}

@@ -223,15 +223,29 @@ class FolderSource:
         return out, masked
 
     def identity(self) -> dict[str, Any]:
-        """The resolved folder, its description files' and every patch's size and mtime (digested)."""
-        folder = self.location.resolve()
-        files = {}
-        for name in (LABELS, CLASSES, BANDS):
-            if (folder / name).is_file():
+        return folder_identity(self.location)
+
+
+def folder_identity(directory: str | os.PathLike) -> dict[str, Any]:
+    """The resolved folder, its description files' size and mtime, and a digest of every listed
+    patch's name, size and mtime (no patch is opened; a missing one counts as size -1)."""
+    folder = Path(directory).resolve()
+    files = {}
+    for name in (LABELS, CLASSES, BANDS):
+        if (folder / name).is_file():
+            stat = (folder / name).stat()
+            files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    digest = hashlib.sha256()
+    if LABELS in files:
+        try:
+            listed = pd.read_csv(folder / LABELS, dtype=str, keep_default_na=False, usecols=["file"])["file"]
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+            listed = []
+        for name in listed:
+            try:
                 stat = (folder / name).stat()
-                files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-        digest = hashlib.sha256()
-        for path in self.paths:
-            stat = path.stat()
-            digest.update(f"{path.name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
-        return {"directory": str(folder), "files": files, "patches_sha256": digest.hexdigest()[:16]}
+                size, mtime = stat.st_size, stat.st_mtime_ns
+            except OSError:
+                size, mtime = -1, 0
+            digest.update(f"{name}\t{size}\t{mtime}\n".encode())
+    return {"directory": str(folder), "files": files, "patches_sha256": digest.hexdigest()[:16]}

@@ -49,6 +49,8 @@ def data_identity(kind: str, path: str | os.PathLike) -> dict[str, Any]:
     record's; data that does not open has only its folder (loading it names the problem)."""
     if kind in SO2SAT_KINDS:
         return so2sat.file_identity(path, so2sat_version(kind))
+    if kind == "folder":
+        return folder.folder_identity(path)
     try:
         return open_dataset(kind, path).identity()
     except (DataFileError, ConfigError):
