@@ -45,7 +45,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def so2sat_v2(tmp_path_factory):
-    return write_synthetic_so2sat(tmp_path_factory.mktemp("synthetic_so2sat"), 300, 100, 100, seed=0)
+    return write_synthetic_so2sat(tmp_path_factory.mktemp("synthetic_so2sat"), 500, 100, 100, seed=0)
 
 
 @pytest.fixture(scope="module")
