@@ -29,7 +29,8 @@ from eo_naslib.training.config import TrainConfig
 from eo_naslib.training.hardware import count_macs, device_description
 from eo_naslib.training.loop import build_model
 from eo_naslib.training.network import build_network, count_parameters
-from eo_naslib.training.so2sat import read_labels, read_rows, stratified_subset
+from eo_naslib.training.datasets.splits import stratified_subset
+from eo_naslib.training.so2sat import read_labels, read_rows
 from eo_naslib.training.synthetic import write_synthetic_so2sat
 
 

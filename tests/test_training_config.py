@@ -26,7 +26,8 @@ def test_defaults_are_the_seeds_settings_and_the_shipped_yaml():
         config.stem_channels,
         config.subset_fraction,
         config.val_fraction,
-    ) == (0.2, "cosine", 128, 0.35, 0.2)
+        config.split_protocol,
+    ) == (0.2, "cosine", 128, 0.35, 0.2, "seeds")
     assert TrainConfig.from_dict(load_yaml(CONFIGS / "so2sat_seed001.yaml")) == config
     TrainConfig.from_dict(load_yaml(CONFIGS / "synthetic_smoke.yaml"))
 

@@ -9,7 +9,8 @@ h5py = pytest.importorskip("h5py", reason="So2Sat files need h5py (pip install '
 pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
 
 from eo_naslib.errors import DataFileError  # noqa: E402
-from eo_naslib.training.so2sat import load_so2sat, read_labels, read_rows, stratified_split, stratified_subset  # noqa: E402
+from eo_naslib.training.datasets.splits import stratified_split, stratified_subset  # noqa: E402
+from eo_naslib.training.so2sat import load_so2sat, read_labels, read_rows  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
 

@@ -10,6 +10,8 @@ from ..arguments import non_negative_float, non_negative_int, positive_float, po
 from ..errors import ConfigError
 from ..paths import data_dir
 from ..lazy import lazy_module
+from ..training.datasets.kinds import KINDS as DATASET_KINDS
+from ..training.datasets.splits import PROTOCOLS as SPLIT_PROTOCOLS
 from .backends import BACKENDS, CONNECT_TIMEOUT_S, Backend, get_backend
 from .measure_plan import FLAG_SAMPLERS, given_flags, measure_config
 
@@ -29,7 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     plan = actions.add_parser("plan", help="sample the cells of a creation config and write DIR/plan.json")
     plan.add_argument("config", nargs="?", help="creation YAML (see eo_naslib/configs/creation); or --job measure and its flags")
     plan.add_argument("--out-dir", "--out", dest="out", required=True, help="plan directory (results go to DIR/results)")
-    plan.add_argument("--data", help="train jobs: the So2Sat data folder (sets settings.data_dir)")
+    plan.add_argument("--data", help="train jobs: the dataset's folder (sets settings.data_dir)")
+    plan.add_argument("--dataset", choices=list(DATASET_KINDS), help="train jobs: the dataset kind (sets settings.dataset; default so2sat)")
+    plan.add_argument("--split-protocol", choices=SPLIT_PROTOCOLS, help="train jobs: seeds | holdout | files (sets settings.split_protocol)")
     add_measure_plan_arguments(plan)
     plan.set_defaults(func=_plan)
 
@@ -151,11 +155,19 @@ def _plan(args: argparse.Namespace) -> int:
         config = measure_config(vars(args))
     else:
         config = plans.load_config(args.config)
-    if args.data:
+    given = {
+        key: value
+        for key, value in (
+            ("data_dir", args.data and str(Path(args.data).resolve())), ("dataset", args.dataset),
+            ("split_protocol", args.split_protocol),
+        )  # fmt: skip
+        if value
+    }
+    if given:
         settings = config.get("settings") or {}
         if not isinstance(settings, dict):
             raise ConfigError(f"{args.config}: settings must be a mapping of training settings, got {settings!r}")
-        config["settings"] = {**settings, "data_dir": str(Path(args.data).resolve())}
+        config["settings"] = {**settings, **given}
     plan = plans.make_plan(config)
     path = plan.save(args.out)
     print(json.dumps({"plan": str(path), "jobs": len(plan.jobs), "job": plan.kind, "sampler": plan.sampler}))

@@ -21,6 +21,8 @@ from ..io import decode_json, load_yaml
 from ..lazy import lazy_module
 from ..space import Cell, all_cells
 from .config import SENSORS, TrainConfig
+from .datasets.kinds import KINDS
+from .datasets.splits import PROTOCOLS
 
 #: the runtimes `measure --runtime` offers (training.profile.RUNTIMES, without importing torch)
 RUNTIMES = ("torch", "onnxruntime")
@@ -29,6 +31,8 @@ TRAIN_EXTRA = ("torch", "torchmetrics", "h5py")
 #: the training stack (torch), executed when `train` or `measure` first uses it
 profile = lazy_module("eo_naslib.training.profile")
 job = lazy_module("eo_naslib.training.job")
+datasets_base = lazy_module("eo_naslib.training.datasets.base")
+so2sat = lazy_module("eo_naslib.training.so2sat")
 limits = lazy_module("eo_naslib.training.limits")
 loop = lazy_module("eo_naslib.training.loop")
 
@@ -56,11 +60,24 @@ def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ops", help='ops as JSON, e.g. \'["input", "output"]\' (with --matrix)')
 
 
+def add_data_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    """--dataset KIND --data PATH --bands NAMES (the settings `dataset`, `data_dir`, `bands`)."""
+    parser.add_argument(
+        "--data", required=required, help="the dataset's folder (So2Sat: training.h5, validation.h5, testing.h5)"
+    )
+    parser.add_argument(
+        "--dataset", choices=list(KINDS), help="dataset kind (default so2sat): " + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
+    )
+    parser.add_argument("--bands", help="comma-separated band names to train on (default: all of the dataset's / sensor's)")
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     add_cell_arguments(parser)
+    add_data_arguments(parser, required=True)
     parser.add_argument(
-        "--data", required=True, help="folder with So2Sat training.h5, validation.h5, testing.h5"
-    )
+        "--split-protocol", choices=PROTOCOLS,
+        help="seeds: held-out 20%% is test (seed 002); (default); holdout: it is validation; files: the dataset's own splits",
+    )  # fmt: skip
     parser.add_argument("--out-dir", "--out", dest="out", required=True, type=Path, help="output folder (checkpoint.pt, record.json)")
     parser.add_argument("--config-file", "--config", dest="config", help="YAML file of training settings (see eo_naslib/configs/training)")
     parser.add_argument("--sensor", choices=SENSORS, help="s1 (8 bands), s2 (10) or fusion (18)")
@@ -87,6 +104,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "measure", help="device profile of one cell's network: latency at batch 1 and --batch-size, memory, energy"
     )
     add_cell_arguments(measure)
+    add_data_arguments(measure, required=False)
     measure.add_argument(
         "--sensor", choices=SENSORS, default="s2", help="input bands: s1 8, s2 10, fusion 18"
     )
@@ -139,7 +157,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     settings.update(
         {
             k: v
-            for k, v in (("sensor", args.sensor), ("epochs", args.epochs), ("device", args.device))
+            for k, v in (
+                ("sensor", args.sensor), ("epochs", args.epochs), ("device", args.device), ("dataset", args.dataset),
+                ("bands", args.bands), ("split_protocol", args.split_protocol),
+            )  # fmt: skip
             if v is not None
         }
     )
@@ -170,22 +191,24 @@ def _train(args: argparse.Namespace) -> int:
 def _measure(args: argparse.Namespace) -> int:
     require_train_extra("measure")
     config = TrainConfig(
-        sensor=args.sensor, device=args.device, precision=args.precision, stem_channels=args.stem_channels
-    )
+        sensor=args.sensor, device=args.device, precision=args.precision, stem_channels=args.stem_channels,
+        dataset=args.dataset or "so2sat", bands=args.bands or "", data_dir=args.data or "",
+    )  # fmt: skip
     device = loop.resolve_device(config)
     cell = cell_from_args(args)
+    in_channels, num_classes, patch = _input_shape(config)
     estimate = limits.estimate_bytes(
-        cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
-        args.batch_size, training=False,
+        cell, in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
+        args.batch_size, training=False, num_classes=num_classes, patch=patch,
     )  # fmt: skip
     limits.check_memory(estimate, device, f"measuring with --batch-size {args.batch_size}")
-    model = profile.network_for_profile(cell, config)
+    model = profile.network_for_profile(cell, config, in_channels, num_classes)
     bf16 = loop.use_bf16(config, device)
     if args.runtime == "onnxruntime" and not _installed("onnxruntime"):
         raise ConfigError("--runtime onnxruntime needs 'onnxruntime'; install the extra: pip install 'eo-naslib[onnx]'")
     result = profile.profile_network(
         model,
-        (config.in_channels, 32, 32),
+        (in_channels, *patch),
         device,
         batch_size=args.batch_size,
         warmup=args.warmup,
@@ -198,6 +221,18 @@ def _measure(args: argparse.Namespace) -> int:
     )
     print(json.dumps(result))
     return 0
+
+
+def _input_shape(config: TrainConfig) -> tuple[int, int, tuple[int, int]]:
+    """(bands, classes, patch) of the network to measure: So2Sat's without --data, else the data's
+    (its files' metadata only)."""
+    if not config.data_dir:
+        if config.dataset != "so2sat":
+            raise ConfigError(f"measuring for dataset {config.dataset!r} needs its files for the shapes; pass --data PATH")
+        return config.in_channels, so2sat.NUM_CLASSES, (so2sat.PATCH, so2sat.PATCH)
+    source = job.open_source(config, None)
+    bands = datasets_base.select_bands(source.band_names, config.bands, f"{source.kind} data at {source.location}")
+    return len(bands), len(source.class_names), source.patch
 
 
 def run_reporting_errors(action: Callable[[], int]) -> int:

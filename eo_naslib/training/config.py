@@ -4,7 +4,9 @@ Sources of the defaults:
 - seed 001, section 4.3 (So2Sat pipeline): batch 256, SGD with momentum 0.9 and weight decay 5e-4;
   108 epochs (NB101's full budget, the seeds' final epoch); sensor Sentinel-2 (seeds 000/001).
 - seed 002, section 5.4: train on P = 35% of the training file (`subset_fraction`), re-split
-  80/20 into training and held-out validation (`val_fraction` 0.2); sensors s1 | s2 | fusion.
+  80/20 (`val_fraction` 0.2); sensors s1 | s2 | fusion. What the held-out 20% is for is the
+  `split_protocol` (`datasets.splits`): `seeds` (seed 002's test; the default), `holdout`
+  (validation, what this package did before protocols had names) or `files`.
 - NAS-Bench-101 (nasbench/lib/config.py, base_ops.py) where 001 is silent: learning rate 0.2
   (NB101's base 0.1 linearly scaled by its 2 TPU shards), cosine decay per step to 0, BN decay
   0.997 (PyTorch momentum 0.003) and epsilon 1e-5, stem 128 channels, 3 stacks x 3 cells.
@@ -29,6 +31,8 @@ from typing import Any
 
 from ..errors import ConfigError, non_negative_int, positive_int, seed_int
 from ..io import fingerprint
+from .datasets.kinds import SO2SAT_KINDS, check_kind
+from .datasets.splits import check_protocol
 
 SENSORS = ("s1", "s2", "fusion")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -36,6 +40,8 @@ PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCALINGS = ("none", "linear")
 #: what to do with NaN/inf pixels: refuse the file (default), or replace them by the band mean and count them
 NONFINITE = ("refuse", "mask")
+#: how `layout` may be set: auto (the reader decides or infers it), nhwc, nchw
+LAYOUT_SETTINGS = ("auto", "nhwc", "nchw")
 #: So2Sat patches are 32x32 and each stack after the first halves them (max-pool 2x2): log2(32) + 1
 MAX_STACKS = 6
 
@@ -46,6 +52,12 @@ def _as_float(key: str, value: int | str) -> float:
         return float(value)
     except ValueError:
         raise ConfigError(f"training setting {key}={value!r} must be a number") from None
+
+
+def parse_bands(bands: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Band names from a comma-separated string or a list ("" or []: all bands)."""
+    items = bands.split(",") if isinstance(bands, str) else list(bands)
+    return tuple(name.strip() for name in items if name.strip())
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,11 @@ class TrainConfig:
     chance_after_epochs: int = 0
     chance_margin: float = 0.02
     divergence_retries: int = 0
+    # which data (eo_naslib.training.datasets): kind, bands by name ("" all), split protocol, file layout
+    dataset: str = "so2sat"
+    bands: str = ""
+    split_protocol: str = "seeds"
+    layout: str = "auto"
 
     #: keys that do not change what is trained (excluded from the fingerprint)
     RUNTIME_KEYS = frozenset(
@@ -122,6 +139,10 @@ class TrainConfig:
             raise ConfigError(f"precision {self.precision!r} is unknown; choose one of {list(PRECISIONS)}")
         if self.nonfinite not in NONFINITE:
             raise ConfigError(f"nonfinite {self.nonfinite!r} is unknown; choose one of {list(NONFINITE)}")
+        check_kind(self.dataset)
+        check_protocol(self.split_protocol)
+        if self.layout not in LAYOUT_SETTINGS:
+            raise ConfigError(f"layout {self.layout!r} is unknown; choose one of {list(LAYOUT_SETTINGS)}")
         if self.schedule not in ("cosine", "constant"):
             raise ConfigError(f"schedule {self.schedule!r} is unknown; choose 'cosine' or 'constant'")
         if self.lr_scaling not in LR_SCALINGS:
@@ -154,7 +175,7 @@ class TrainConfig:
             raise ConfigError(f"subset_fraction must be in (0, 1], got {self.subset_fraction!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ConfigError(
-                f"val_fraction must be in [0, 1), got {self.val_fraction!r}; 0 uses validation.h5"
+                f"val_fraction must be in [0, 1), got {self.val_fraction!r}; 0 holds nothing out (split_protocol files)"
             )
         for key, at_most in (("lr", math.inf), ("bn_eps", math.inf), ("weight_decay", math.inf), ("momentum", 1.0), ("bn_momentum", 1.0)):
             value = getattr(self, key)
@@ -170,8 +191,16 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be a finite number {bounds}, got {value!r}")
 
     @property
+    def band_names(self) -> tuple[str, ...]:
+        """The bands named by `bands` (empty: all of the dataset's, or of So2Sat's `sensor`)."""
+        return parse_bands(self.bands)
+
+    @property
     def in_channels(self) -> int:
-        return {"s1": 8, "s2": 10, "fusion": 18}[self.sensor]
+        """So2Sat's input channels (`bands` or `sensor`); other datasets' come from their files."""
+        if self.dataset not in SO2SAT_KINDS:
+            raise ConfigError(f"dataset {self.dataset!r} gives its bands from its files; open it to count them")
+        return len(self.band_names) or {"s1": 8, "s2": 10, "fusion": 18}[self.sensor]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> TrainConfig:
@@ -183,6 +212,8 @@ class TrainConfig:
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConfigError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        if isinstance(data.get("bands"), (list, tuple)):  # YAML's list of names: one canonical form
+            data["bands"] = ",".join(str(name) for name in data["bands"])
         for key, value in data.items():
             default = known[key].default
             if isinstance(default, float) and isinstance(value, (int, str)) and not isinstance(value, bool):

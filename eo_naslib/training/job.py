@@ -32,11 +32,15 @@ from ..io import atomic_write_json, check_writable, lock, read_json
 from ..schema import seal
 from ..space import Cell
 from .config import TrainConfig
+from .datasets.base import DataSource, DataSplits, select_bands
+from .datasets.kinds import KINDS
+from .datasets.loading import load_splits
+from .datasets.registry import data_identity as identity_of
+from .datasets.registry import open_dataset
 from .hardware import device_description, hardware_metrics
 from .limits import check_memory, estimate_bytes
 from .loop import SINGLE, DistInfo, resolve_device, train_model
 from .parallel import global_batch
-from .so2sat import SPLIT_FILES, So2SatSplits, check_files, load_so2sat
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +65,13 @@ def versions() -> dict[str, str]:
     }
 
 
-def data_identity(data: str | os.PathLike | So2SatSplits | None, config: TrainConfig) -> dict[str, Any] | None:
-    """Which data a run trains on: the resolved data folder and each So2Sat file's size and mtime
-    (None when no folder is known: nothing to compare)."""
-    directory = data.info.get("directory") if isinstance(data, So2SatSplits) else data or config.data_dir
-    if not directory:
-        return None
-    folder = Path(directory).resolve()
-    files = {}
-    for name in SPLIT_FILES.values():
-        try:
-            stat = (folder / name).stat()
-        except OSError:
-            continue
-        files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    return {"directory": str(folder), "files": files}
+def data_identity(data: str | os.PathLike | DataSplits | None, config: TrainConfig) -> dict[str, Any] | None:
+    """Which data a run trains on: the resolved data folder and its files' sizes and mtimes
+    (`datasets.registry.data_identity`; None when no folder is known: nothing to compare)."""
+    if isinstance(data, DataSplits):
+        return identity_of(data.info.get("dataset", config.dataset), data.info["directory"]) if data.info.get("directory") else None
+    directory = data or config.data_dir
+    return identity_of(config.dataset, directory) if directory else None
 
 
 def read_record(
@@ -116,20 +112,38 @@ def data_directory(config: TrainConfig, data: str | os.PathLike | None) -> str |
     """`data`, else `config.data_dir`; neither is a `DataFileError`."""
     directory = data if data is not None else config.data_dir
     if not directory:
-        raise DataFileError(
-            "no So2Sat data given; pass --data DIR (holding training.h5, validation.h5, testing.h5)"
-        )
+        raise DataFileError(f"no data given for dataset {config.dataset!r}; pass --data PATH ({KINDS[config.dataset]})")
     return directory
 
 
-def load_data(config: TrainConfig, data: str | os.PathLike | So2SatSplits | None) -> So2SatSplits:
+def open_source(config: TrainConfig, data: str | os.PathLike | None) -> DataSource:
+    """The dataset of `config` at `data` (or `config.data_dir`), its metadata checked."""
+    return open_dataset(config.dataset, data_directory(config, data), config.sensor, config.split_protocol, config.layout)
+
+
+def load_source(config: TrainConfig, source: DataSource) -> DataSplits:
+    """`source`'s splits as `config` selects them (protocol, subset, bands), normalised."""
+    return load_splits(
+        source, config.bands, config.split_protocol, config.subset_fraction, config.val_fraction, config.split_seed,
+        config.nonfinite,
+    )  # fmt: skip
+
+
+def load_data(config: TrainConfig, data: str | os.PathLike | DataSplits | None) -> DataSplits:
     """Preloaded splits as given, else load them from `data` or `config.data_dir`."""
-    if isinstance(data, So2SatSplits):
+    if isinstance(data, DataSplits):
         return data
-    directory = data_directory(config, data)
-    return load_so2sat(
-        directory, config.sensor, config.subset_fraction, config.val_fraction, config.split_seed, config.nonfinite
-    )
+    return load_source(config, open_source(config, data))
+
+
+def check_depth(config: TrainConfig, patch: tuple[int, int]) -> None:
+    """Each stack after the first halves the patch: refuse a network deeper than the patch allows."""
+    smallest = min(patch) // 2 ** (config.num_stacks - 1)
+    if smallest < 1:
+        raise ConfigError(
+            f"num_stacks {config.num_stacks} is too deep for {patch[0]}x{patch[1]} patches (each stack after the first "
+            "halves them); lower num_stacks"
+        )
 
 
 def _final_metrics(curves: list[dict[str, Any]], train_time: float) -> dict[str, Any]:
@@ -150,7 +164,7 @@ def train_and_measure(
     out_dir: Path,
     resume: bool = True,
     *,
-    data: str | os.PathLike | So2SatSplits | None = None,
+    data: str | os.PathLike | DataSplits | None = None,
     dist: DistInfo = SINGLE,
 ) -> dict:
     """Train `cell` (resuming from `out_dir`), measure its hardware metrics, write and return the record."""
@@ -172,24 +186,30 @@ def _train(
     config: TrainConfig,
     out: Path,
     resume: bool,
-    data: str | os.PathLike | So2SatSplits | None,
+    data: str | os.PathLike | DataSplits | None,
     dist: DistInfo,
 ) -> dict:
     checkpoint = out / CHECKPOINT
     if not resume and dist.is_main and checkpoint.exists():
         checkpoint.unlink()
-    if not isinstance(data, So2SatSplits):  # the files' metadata first: a wrong path is named before sizes
-        check_files(data_directory(config, data), config.sensor, config.val_fraction)
+    # the files' metadata first: a wrong path, band or shape is named before sizes
+    source = None if isinstance(data, DataSplits) else open_source(config, data)
+    if source is None:
+        in_channels, num_classes, patch = data.in_channels, data.num_classes, data.patch
+    else:
+        in_channels = len(select_bands(source.band_names, config.bands, f"{source.kind} data at {source.location}"))
+        num_classes, patch = len(source.class_names), source.patch
+    check_depth(config, patch)
     estimate = estimate_bytes(
-        cell, config.in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
-        global_batch(config, dist.world_size) // dist.world_size, training=True,
+        cell, in_channels, config.stem_channels, config.num_stacks, config.cells_per_stack,
+        global_batch(config, dist.world_size) // dist.world_size, training=True, num_classes=num_classes, patch=patch,
     )  # fmt: skip
     device = resolve_device(config)
     check_memory(estimate, device, f"training with batch_size {config.batch_size}")
     for key in ("eval_batch_size", "latency_batch_size"):  # evaluation and the latency run come later
         batch = getattr(config, key)
         check_memory(estimate.at(batch, training=False), device, f"inference with {key} {batch}")
-    splits = load_data(config, data)
+    splits = data if source is None else load_source(config, source)
     result = train_model(cell, splits, config, checkpoint, dist)
     if not dist.is_main:
         return {}
@@ -230,8 +250,9 @@ def _train(
         "model": {
             "network": "NB101",
             "in_channels": splits.in_channels,
-            "num_classes": 17,
-            "note": "params/macs are of this So2Sat model, not NB101's CIFAR-10 model",
+            "num_classes": splits.num_classes,
+            "note": f"params/macs are of this model ({splits.in_channels} bands, {splits.num_classes} classes), "
+            "not NB101's CIFAR-10 model",
         },
         "training": {
             "device": device_description(device),

@@ -73,11 +73,13 @@ def estimate_bytes(
     cells_per_stack: int,
     batch_size: int,
     training: bool,
+    num_classes: int = NUM_CLASSES,
+    patch: tuple[int, int] = (PATCH, PATCH),
 ) -> MemoryEstimate:
     """Memory one step of the network needs, from its shapes on the `meta` device (nothing allocated)."""
     with torch.device("meta"):
-        model = NB101Network(cell, in_channels, NUM_CLASSES, stem_channels, num_stacks, cells_per_stack)
-        image = torch.empty(1, in_channels, PATCH, PATCH)
+        model = NB101Network(cell, in_channels, num_classes, stem_channels, num_stacks, cells_per_stack)
+        image = torch.empty(1, in_channels, *patch)
     outputs = [0]
 
     def count(module: nn.Module, inputs: object, output: torch.Tensor) -> None:

@@ -1,7 +1,8 @@
-"""`LiveBenchmark`: a So2Sat benchmark that answers by training (or reading the cached record).
+"""`LiveBenchmark`: a benchmark that answers by training (or reading the cached record).
 
 Like JAHS-Bench-201's `kind="live"`: `query(cell, metric, epoch)` trains the cell with the
-benchmark's `TrainConfig` on the given So2Sat files unless a record with the same settings and
+benchmark's `TrainConfig` on the given data (So2Sat files, or any `dataset` kind of
+`training.datasets`) unless a record with the same settings and
 data is in `cache_dir/live/<key>/<hash>/record.json` (`key`: the settings' fingerprint and the data's
 identity, see `job.data_identity`); every answer is measured. A cell is trained in NB101's
 labelling (`Cell.nb101()`), whatever vertex order it is given in. A cached record is used only when
@@ -29,8 +30,8 @@ from ..paths import cache_dir as default_cache_dir
 from ..schema import FileCheck
 from ..space import Cell, all_cells
 from .config import TrainConfig
-from .job import RECORD, data_identity, read_record, train_and_measure
-from .so2sat import So2SatSplits, load_so2sat
+from .datasets.base import DataSplits
+from .job import RECORD, data_identity, load_data, read_record, train_and_measure
 
 #: metrics read from the per-epoch curves (the rest come from the hardware measurement)
 CURVE_METRICS = (
@@ -53,11 +54,12 @@ class LiveBenchmark:
         sensor: str = "s2",
         config: TrainConfig | dict | None = None,
         cache_dir: str | os.PathLike | None = None,
+        dataset: str | None = None,
     ) -> None:
         base = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
-        self.config = base.replace(sensor=sensor, data_dir=str(data))
+        self.config = base.replace(sensor=sensor, data_dir=str(data), dataset=dataset or base.dataset)
         self.data = Path(data)
-        self.name = f"so2sat-live-{sensor}"
+        self.name = f"{self.config.dataset}-live-{sensor}"
         self.metrics = CURVE_METRICS + HARDWARE_METRICS
         epochs = set(range(self.config.eval_every, self.config.epochs + 1, self.config.eval_every))
         self.fidelities = tuple(sorted(epochs | {self.config.epochs}))
@@ -65,7 +67,7 @@ class LiveBenchmark:
         self.identity = data_identity(self.data, self.config)
         key = fingerprint({"settings": self.config.fingerprint(), "data": self.identity})
         self.cache = default_cache_dir(cache_dir) / "live" / key[:16]
-        self._splits: So2SatSplits | None = None
+        self._splits: DataSplits | None = None
 
     # ------------------------------------------------------------------ records
     def _cell(self, cell: Cell | str) -> Cell:
@@ -87,8 +89,7 @@ class LiveBenchmark:
         if cached is not None:
             return cached
         if self._splits is None:
-            c = self.config
-            self._splits = load_so2sat(self.data, c.sensor, c.subset_fraction, c.val_fraction, c.split_seed, c.nonfinite)
+            self._splits = load_data(self.config, self.data)
         return self._complete(train_and_measure(real, self.config, out, data=self._splits), out / RECORD)
 
     def _cached(self, out: Path, cell: Cell) -> dict[str, Any] | None:

@@ -40,8 +40,9 @@ from .checkpoint import check_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .limits import check_device
 from .network import NB101Network
+from .datasets.base import DataSplits
 from .parallel import global_batch, peak_lr
-from .so2sat import NUM_CLASSES, So2SatSplits
+from .so2sat import NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +86,13 @@ def use_bf16(config: TrainConfig, device: torch.device) -> bool:
     return device.type == "cuda" and config.precision in ("auto", "bf16")
 
 
-def build_model(cell: Cell, config: TrainConfig, in_channels: int) -> NB101Network:
-    """The network of `config`, initialised from `config.seed`."""
+def build_model(cell: Cell, config: TrainConfig, in_channels: int, num_classes: int = NUM_CLASSES) -> NB101Network:
+    """The network of `config` for the data's bands and classes, initialised from `config.seed`."""
     torch.manual_seed(config.seed)
     return NB101Network(
         cell,
         in_channels,
-        NUM_CLASSES,
+        num_classes,
         config.stem_channels,
         config.num_stacks,
         config.cells_per_stack,
@@ -124,16 +125,18 @@ def check_not_at_chance(
 
 
 def classification_metrics(logits: torch.Tensor, target: torch.Tensor) -> dict[str, Any]:
-    """Loss, overall (micro) and class-averaged (macro) accuracy, Cohen's kappa, per-class accuracy."""
+    """Loss, overall (micro) and class-averaged (macro) accuracy, Cohen's kappa, per-class accuracy
+    (the classes are the logits' columns)."""
     logits = logits.float()
+    num_classes = logits.shape[1]
     preds = logits.argmax(dim=1)
-    per_class = multiclass_accuracy(preds, target, NUM_CLASSES, average="none")
-    present = torch.bincount(target, minlength=NUM_CLASSES) > 0
+    per_class = multiclass_accuracy(preds, target, num_classes, average="none")
+    present = torch.bincount(target, minlength=num_classes) > 0
     return {
         "loss": float(F.cross_entropy(logits, target)),
-        "accuracy": float(multiclass_accuracy(preds, target, NUM_CLASSES, average="micro")),
+        "accuracy": float(multiclass_accuracy(preds, target, num_classes, average="micro")),
         "accuracy_macro": float(per_class[present].mean()),
-        "kappa": float(multiclass_cohen_kappa(preds, target, NUM_CLASSES)),
+        "kappa": float(multiclass_cohen_kappa(preds, target, num_classes)),
         "per_class_accuracy": [float(a) if p else None for a, p in zip(per_class.tolist(), present.tolist())],
     }
 
@@ -169,7 +172,7 @@ def _rng_generator(seed: int, epoch: int) -> torch.Generator:
 
 
 def train_model(
-    cell: Cell, data: So2SatSplits, config: TrainConfig, checkpoint: Path | None, dist: DistInfo = SINGLE
+    cell: Cell, data: DataSplits, config: TrainConfig, checkpoint: Path | None, dist: DistInfo = SINGLE
 ) -> dict[str, Any]:
     """Train one cell; returns curves, final metrics, timings and the trained model's settings."""
     device = resolve_device(config)
@@ -185,7 +188,7 @@ def train_model(
         raise ConfigError(
             f"batch_size {config.batch_size} is not divisible by the {dist.world_size} processes"
         )
-    model = build_model(cell, config, data.in_channels).to(device)
+    model = build_model(cell, config, data.in_channels, data.num_classes).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(

@@ -115,14 +115,17 @@ def peak_memory(run: Callable[[], T], device: torch.device) -> tuple[T, dict[str
 
 
 # ---------------------------------------------------------------------------------- network
-def network_for_profile(cell: Cell, config: TrainConfig) -> NB101Network:
+def network_for_profile(
+    cell: Cell, config: TrainConfig, in_channels: int | None = None, num_classes: int = NUM_CLASSES
+) -> NB101Network:
     """`cell`'s NB101 network as `loop.build_model` builds it (same layers, shapes, parameters, size
-    and MACs), initialised in one draw per tensor for timing: conv weights normal with NB101's
-    variance-scaling std clipped to +-2 std (NB101 resamples outside it, which costs most of a
-    build), BatchNorm reset, dense layer Glorot uniform, from `config.seed`. Dense kernels' speed
+    and MACs; `in_channels` by default the So2Sat sensor's bands), initialised in one draw per tensor
+    for timing: conv weights normal with NB101's variance-scaling std clipped to +-2 std (NB101
+    resamples outside it, which costs most of a build), BatchNorm reset, dense layer Glorot uniform, from `config.seed`. Dense kernels' speed
     does not depend on the values drawn (all finite, none denormal)."""
     model = build_network(
-        cell, config.in_channels, NUM_CLASSES, device="meta", stem_channels=config.stem_channels, num_stacks=config.num_stacks,
+        cell, config.in_channels if in_channels is None else in_channels, num_classes, device="meta",
+        stem_channels=config.stem_channels, num_stacks=config.num_stacks,
         cells_per_stack=config.cells_per_stack, bn_momentum=config.bn_momentum, bn_eps=config.bn_eps,
     ).to_empty(device="cpu")  # fmt: skip
     generator = torch.Generator().manual_seed(config.seed)

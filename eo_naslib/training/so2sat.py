@@ -1,7 +1,12 @@
-"""So2Sat LCZ42 HDF5 files: validation, the seeds' splits and streaming, normalised loading.
+"""So2Sat LCZ42 HDF5 files (v2, and v3's random / block / culture_10 splits): checks, streaming reads.
 
-Layout (the one torchgeo's `So2Sat` dataset reads): `training.h5`, `validation.h5`,
-`testing.h5`, each with `sen1` (N, 32, 32, 8), `sen2` (N, 32, 32, 10) and `label` (N, 17) one-hot.
+Layout (the one torchgeo's `So2Sat` dataset reads): v2 is `training.h5`, `validation.h5`,
+`testing.h5`; v3 is `<split>/training.h5` and `<split>/testing.h5` (no validation file) for the
+splits `random`, `block` and `culture_10` (torchgeo's versions `3_random`, ...). Each file holds
+`sen1` (N, 32, 32, 8), `sen2` (N, 32, 32, 10) and `label` (N, 17) one-hot. Band names are
+torchgeo's (`S1_B1` .. `S1_B8`, `S2_B02` .. `S2_B12`); `sensor` picks s1, s2 or both (fusion) and
+`bands` may name a subset of those. `So2SatSource` is the `datasets.base.DataSource` of one
+version; `load_so2sat` loads v2 (see `datasets.loading`, `datasets.splits`).
 
 Why h5py and not torchgeo: torchgeo needs torchvision, and PyPI's torchvision wheel does not import
 beside the CPU torch 2.13.0 build of this environment (found by the project lead); torchgeo's `So2Sat` also reads one
@@ -14,10 +19,11 @@ indexing (scripts/bench_train.py reports both: `data_images_per_s`, `data_fancy_
 The ~50 GB real training file is never read whole: labels are read
 once (N x 17), images block by block, and only the selected rows are kept.
 
-Splits (seed 002, section 5.4): a class-stratified, seeded `subset_fraction` (35%) of
-`training.h5`, re-split (stratified, seeded) into training and held-out validation with
-`val_fraction` (0.2); with `val_fraction=0` validation is `validation.h5`. Test is `testing.h5`.
-Per-band mean/std come from the training split only, accumulated chunk by chunk in float64.
+Splits: a class-stratified, seeded `subset_fraction` (35%) of `training.h5`, and the split
+protocol (`datasets.splits`) says what `val_fraction` (0.2) of it is held out for: seed 002's
+`seeds` (held-out test, `validation.h5` validation), `holdout` (held-out validation, `testing.h5`
+test) or `files` (`validation.h5` and `testing.h5`). Per-band mean/std come from the training
+split only, accumulated chunk by chunk in float64.
 
 Checked before training, all streamed: every needed object is a dataset of the right kind (a
 `label` group, a bytes `label` or a dangling external link is refused by name), labels are one-hot,
@@ -29,27 +35,38 @@ by its band's training mean (0 after normalisation), counted per split in `info[
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
-import torch
 
 from ..errors import DataFileError
 from .config import NONFINITE
-
-log = logging.getLogger(__name__)
+from .datasets.base import DataSplits
+from .datasets.loading import load_splits
 
 PATCH = 32
 NUM_CLASSES = 17
 SENSOR_BANDS = {"sen1": 8, "sen2": 10}
 SENSOR_KEYS = {"s1": ("sen1",), "s2": ("sen2",), "fusion": ("sen1", "sen2")}
 SPLIT_FILES = {"train": "training.h5", "val": "validation.h5", "test": "testing.h5"}
+#: the files of each version, as torchgeo's `So2Sat.filenames_by_version` (its "validation" is "val" here)
+VERSION_FILES = {
+    "2": SPLIT_FILES,
+    **{f"3_{name}": {"train": f"{name}/training.h5", "test": f"{name}/testing.h5"} for name in ("random", "block", "culture_10")},
+}
+BAND_NAMES = {
+    "sen1": tuple(f"S1_B{i}" for i in range(1, 9)),
+    "sen2": ("S2_B02", "S2_B03", "S2_B04", "S2_B05", "S2_B06", "S2_B07", "S2_B08", "S2_B8A", "S2_B11", "S2_B12"),
+}
+CLASS_NAMES = (
+    "Compact high rise", "Compact mid rise", "Compact low rise", "Open high rise", "Open mid rise",
+    "Open low rise", "Lightweight low rise", "Large low rise", "Sparsely built", "Heavy industry",
+    "Dense trees", "Scattered trees", "Bush, scrub", "Low plants", "Bare rock or paved",
+    "Bare soil or sand", "Water",
+)  # fmt: skip
 CHUNK_ROWS = 2048
 
 
@@ -123,34 +140,6 @@ def read_labels(path: Path) -> np.ndarray:
     return out
 
 
-def stratified_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Sorted indices of a seeded `fraction` of every class (rounded, at least one per present class)."""
-    if fraction >= 1.0:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    picks = []
-    for cls in range(NUM_CLASSES):
-        members = np.flatnonzero(labels == cls)
-        if len(members):
-            take = max(1, round(fraction * len(members)))
-            picks.append(rng.permutation(members)[:take])
-    return np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
-
-
-def stratified_split(
-    indices: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(train, val) sorted index arrays: a seeded, class-stratified `val_fraction` of `indices` held out."""
-    held = (
-        stratified_subset(labels[indices], val_fraction, seed + 1)
-        if val_fraction > 0
-        else np.zeros(0, dtype=np.int64)
-    )
-    mask = np.zeros(len(indices), dtype=bool)
-    mask[held] = True
-    return indices[~mask], indices[mask]
-
-
 def read_rows(
     path: Path,
     keys: tuple[str, ...],
@@ -158,11 +147,19 @@ def read_rows(
     chunk_rows: int = CHUNK_ROWS,
     split: str = "train",
     nonfinite: str = "refuse",
+    bands: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Float32 (n, bands, 32, 32) images of the sorted `indices`, band-stacked over `keys`, block by
-    block, and how many non-finite pixels were masked (set to NaN; `nonfinite="refuse"` raises)."""
-    bands = sum(SENSOR_BANDS[k] for k in keys)
-    out = np.empty((len(indices), bands, PATCH, PATCH), dtype=np.float32)
+    """Float32 (n, bands, 32, 32) images of the sorted `indices`, band-stacked over `keys` (only the
+    stacked bands `bands` when given, in their order), block by block, and how many non-finite
+    pixels were masked (set to NaN; `nonfinite="refuse"` raises)."""
+    total = sum(SENSOR_BANDS[k] for k in keys)
+    bands = np.arange(total) if bands is None else np.asarray(bands)
+    out = np.empty((len(indices), len(bands), PATCH, PATCH), dtype=np.float32)
+    offsets = np.cumsum([0] + [SENSOR_BANDS[k] for k in keys])
+    picks = [  # per key: (columns of `out`, the key's own band indices)
+        (np.flatnonzero(inside), bands[inside] - offsets[n])
+        for n, inside in enumerate((bands >= offsets[n]) & (bands < offsets[n + 1]) for n in range(len(keys)))
+    ]
     masked = 0
     with _open(path) as handle:
         datasets = [handle[k] for k in keys]
@@ -173,90 +170,90 @@ def read_rows(
             end = pos + int(np.searchsorted(indices[pos:], stop))
             rows = indices[pos:end] - start
             span = int(rows[-1]) + 1
-            band = 0
-            for key, data in zip(keys, datasets):
-                block = np.asarray(data[start : start + span])[rows]
+            for key, data, (columns, own) in zip(keys, datasets, picks):
+                if not len(columns):
+                    continue
+                block = np.asarray(data[start : start + span])[rows][..., own]
                 finite = np.isfinite(block)
                 if not finite.all():
                     if nonfinite == "refuse":
-                        _refuse_nonfinite(path, split, key, block, finite, indices[pos:end])
+                        _refuse_nonfinite(path, split, key, block, finite, indices[pos:end], own)
                     masked += int(block.size - np.count_nonzero(finite))
                     block = np.where(finite, block, np.nan)
-                width = block.shape[-1]
-                out[pos:end, band : band + width] = block.transpose(0, 3, 1, 2)
-                band += width
+                out[pos:end, columns] = block.transpose(0, 3, 1, 2)
             pos = end
     return out, masked
 
 
 def _refuse_nonfinite(
-    path: Path, split: str, key: str, block: np.ndarray, finite: np.ndarray, rows: np.ndarray
+    path: Path, split: str, key: str, block: np.ndarray, finite: np.ndarray, rows: np.ndarray, own: np.ndarray
 ) -> None:
     sample, y, x, band = (int(i) for i in np.argwhere(~finite)[0])
     raise DataFileError(
-        f"{path} ({split} split): {key!r} band {band} holds {block[sample, y, x, band]} at sample {int(rows[sample])}, "
-        f"pixel ({y}, {x}); fix the file, or mask such pixels with the training setting nonfinite: mask"
+        f"{path} ({split} split): {key!r} band {int(own[band])} holds {block[sample, y, x, band]} at sample "
+        f"{int(rows[sample])}, pixel ({y}, {x}); fix the file, or mask such pixels with the training setting "
+        "nonfinite: mask"
     )
 
 
-def band_stats(images: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band mean and std of (n, bands, H, W) images over their finite pixels (masked ones are
-    NaN), accumulated chunk by chunk in float64."""
-    bands = images.shape[1]
-    total = np.zeros(bands)
-    total_sq = np.zeros(bands)
-    count = np.zeros(bands)
-    for start in range(0, len(images), chunk_rows):
-        block = images[start : start + chunk_rows].astype(np.float64)
-        total += np.nansum(block, axis=(0, 2, 3))
-        total_sq += np.nansum(np.square(block), axis=(0, 2, 3))
-        count += np.count_nonzero(~np.isnan(block), axis=(0, 2, 3))
-    if not count.all():
-        raise DataFileError(f"bands {np.flatnonzero(count == 0).tolist()} of the training split hold no finite pixel")
-    mean = total / count
-    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
-    return mean, np.where(std > 0, std, 1.0)
+class So2SatSource:
+    """So2Sat LCZ42 of one version (`VERSION_FILES`) in `directory`, as a `datasets.base.DataSource`.
+
+    Opening checks every needed file's objects, kinds and shapes (metadata only)."""
+
+    layout = "nhwc"
+    patch = (PATCH, PATCH)
+    class_names = CLASS_NAMES
+
+    def __init__(self, directory: str | os.PathLike, sensor: str = "s2", version: str = "2", needed: tuple[str, ...] | None = None) -> None:
+        if sensor not in SENSOR_KEYS:
+            raise DataFileError(f"sensor {sensor!r} is unknown; choose one of {sorted(SENSOR_KEYS)}")
+        if version not in VERSION_FILES:
+            raise DataFileError(f"So2Sat version {version!r} is unknown; choose one of {list(VERSION_FILES)}")
+        self.location = Path(directory)
+        self.version = version
+        self.kind = "so2sat" if version == "2" else f"so2sat_v{version}"
+        self.keys = SENSOR_KEYS[sensor]
+        self.band_names = tuple(name for key in self.keys for name in BAND_NAMES[key])
+        self.files = VERSION_FILES[version]
+        self.splits = tuple(self.files) if needed is None else needed
+        self.details = {"sensor": sensor, "version": version}
+        self.sizes = {split: check_file(self.path(split), self.keys) for split in self.splits}
+
+    def path(self, split: str) -> Path:
+        return self.location / self.files[split]
+
+    def source_name(self, split: str) -> str:
+        return self.files[split]
+
+    def labels(self, split: str) -> np.ndarray:
+        return read_labels(self.path(split))
+
+    def read(self, split: str, rows: np.ndarray, bands: np.ndarray, nonfinite: str) -> tuple[np.ndarray, int]:
+        return read_rows(self.path(split), self.keys, rows, split=split, nonfinite=nonfinite, bands=bands)
+
+    def identity(self) -> dict[str, Any]:
+        return file_identity(self.location, self.version)
 
 
-def normalise_(images: np.ndarray, mean: np.ndarray, std: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> None:
-    """Normalise in place, chunk by chunk (no full-size temporaries); masked (NaN) pixels become 0."""
-    m = mean.astype(np.float32)[None, :, None, None]
-    s = std.astype(np.float32)[None, :, None, None]
-    for start in range(0, len(images), chunk_rows):
-        block = images[start : start + chunk_rows]
-        block -= m
-        block /= s
-        np.nan_to_num(block, copy=False, nan=0.0)  # masked pixels: the band mean
+def file_identity(directory: str | os.PathLike, version: str = "2") -> dict[str, Any]:
+    """The resolved folder and each of the version's files' size and mtime (those that exist)."""
+    folder = Path(directory).resolve()
+    files = {}
+    for name in VERSION_FILES[version].values():
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            continue
+        files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return {"directory": str(folder), "files": files}
 
 
-@dataclass
-class So2SatSplits:
-    """Normalised float32 tensors (n, bands, 32, 32) and int64 labels of train/val/test."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_val: torch.Tensor
-    y_val: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def in_channels(self) -> int:
-        return int(self.x_train.shape[1])
-
-
-def _digest(indices: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
-
-
-def check_files(directory: str | os.PathLike, sensor: str, val_fraction: float) -> dict[str, int]:
-    """Samples per needed split after checking each file's objects, kinds and shapes (metadata only:
-    cheap enough to run before anything is allocated)."""
-    if sensor not in SENSOR_KEYS:
-        raise DataFileError(f"sensor {sensor!r} is unknown; choose one of {sorted(SENSOR_KEYS)}")
-    needed = ("train", "test") if val_fraction > 0 else ("train", "val", "test")
-    return {split: check_file(Path(directory) / SPLIT_FILES[split], SENSOR_KEYS[sensor]) for split in needed}
+def open_so2sat(directory: str | os.PathLike, sensor: str, version: str, split_protocol: str) -> So2SatSource:
+    """The version's files the protocol reads (v2 under `holdout` needs no `validation.h5`), checked."""
+    files = VERSION_FILES.get(version, {})
+    needed = tuple(split for split in files if not (split == "val" and split_protocol == "holdout"))
+    return So2SatSource(directory, sensor, version, needed or None)
 
 
 def load_so2sat(
@@ -266,73 +263,14 @@ def load_so2sat(
     val_fraction: float = 0.2,
     split_seed: int = 0,
     nonfinite: str = "refuse",
-) -> So2SatSplits:
-    """Validate the three files, select the seeds' splits and load them normalised (NaN/inf pixels
-    refused, or masked with `nonfinite="mask"`)."""
-    folder = Path(directory)
-    if sensor not in SENSOR_KEYS:
-        raise DataFileError(f"sensor {sensor!r} is unknown; choose one of {sorted(SENSOR_KEYS)}")
+    split_protocol: str | None = None,
+    bands: str = "",
+) -> DataSplits:
+    """Validate So2Sat v2's files, select the protocol's splits and load them normalised (NaN/inf
+    pixels refused, or masked with `nonfinite="mask"`). Without a protocol, `val_fraction > 0`
+    means `holdout` and 0 means `files` (what the two meant before protocols had names)."""
     if nonfinite not in NONFINITE:
         raise DataFileError(f"nonfinite {nonfinite!r} is unknown; choose one of {list(NONFINITE)}")
-    keys = SENSOR_KEYS[sensor]
-    paths = {split: folder / name for split, name in SPLIT_FILES.items()}
-    sizes = check_files(folder, sensor, val_fraction)
-    train_labels = read_labels(paths["train"])
-    subset = stratified_subset(train_labels, subset_fraction, split_seed)
-    if val_fraction > 0:
-        train_idx, val_idx = stratified_split(subset, train_labels, val_fraction, split_seed)
-        val_path, val_labels = paths["train"], train_labels
-    else:
-        train_idx = subset
-        val_path, val_labels = paths["val"], read_labels(paths["val"])
-        val_idx = np.arange(len(val_labels))
-    test_labels = read_labels(paths["test"])
-    test_idx = np.arange(len(test_labels))
-    for split, path, rows in (("train", paths["train"], train_idx), ("val", val_path, val_idx), ("test", paths["test"], test_idx)):
-        if len(rows) == 0:
-            raise DataFileError(f"{path}: the {split} split is empty (0 samples selected); use a file with samples")
-    x_train, masked_train = read_rows(paths["train"], keys, train_idx, split="train", nonfinite=nonfinite)
-    mean, std = band_stats(x_train)
-    normalise_(x_train, mean, std)
-    x_val, masked_val = read_rows(val_path, keys, val_idx, split="val", nonfinite=nonfinite)
-    normalise_(x_val, mean, std)
-    x_test, masked_test = read_rows(paths["test"], keys, test_idx, split="test", nonfinite=nonfinite)
-    normalise_(x_test, mean, std)
-    masked = {"train": masked_train, "val": masked_val, "test": masked_test}
-    if any(masked.values()):
-        log.warning("So2Sat %s: masked non-finite pixels (set to the band mean): %s", folder, masked)
-    info = {
-        "directory": str(folder),
-        "sensor": sensor,
-        "bands": x_train.shape[1],
-        "file_sizes": sizes,
-        "subset_fraction": subset_fraction,
-        "val_fraction": val_fraction,
-        "split_seed": split_seed,
-        "n_train": len(train_idx),
-        "n_val": len(val_idx),
-        "n_test": len(test_idx),
-        "val_source": val_path.name,
-        "train_indices_sha256": _digest(train_idx),
-        "val_indices_sha256": _digest(val_idx),
-        "masked_nonfinite": masked,
-        "band_mean": mean.tolist(),
-        "band_std": std.tolist(),
-    }
-    log.info(
-        "So2Sat %s: %d train / %d val / %d test samples, %d bands",
-        sensor,
-        len(train_idx),
-        len(val_idx),
-        len(test_idx),
-        x_train.shape[1],
-    )
-    return So2SatSplits(
-        torch.from_numpy(x_train),
-        torch.from_numpy(train_labels[train_idx]),
-        torch.from_numpy(x_val),
-        torch.from_numpy(val_labels[val_idx]),
-        torch.from_numpy(x_test),
-        torch.from_numpy(test_labels[test_idx]),
-        info,
-    )
+    protocol = split_protocol or ("holdout" if val_fraction > 0 else "files")
+    source = open_so2sat(directory, sensor, "2", protocol)
+    return load_splits(source, bands, protocol, subset_fraction, val_fraction, split_seed, nonfinite)

@@ -57,9 +57,15 @@ def _write_file(
 
 
 def write_synthetic_so2sat(
-    directory: str | os.PathLike, n_train: int = 2048, n_val: int = 512, n_test: int = 512, seed: int = 0
+    directory: str | os.PathLike,
+    n_train: int = 2048,
+    n_val: int = 512,
+    n_test: int = 512,
+    seed: int = 0,
+    files: dict[str, str] = SPLIT_FILES,
 ) -> Path:
-    """Write the three synthetic files into `directory` (created); returns the directory."""
+    """Write the synthetic files into `directory` (created; `files`: split -> name, v2's three by
+    default, e.g. So2Sat v3's `VERSION_FILES["3_random"]`); returns the directory."""
     folder = check_writable(directory)
     rng = np.random.default_rng(seed)
     patterns = {key: _patterns(rng, bands) for key, bands in SENSOR_BANDS.items()}
@@ -70,5 +76,6 @@ def write_synthetic_so2sat(
     class_p = np.linspace(1.0, 3.0, NUM_CLASSES)
     class_p /= class_p.sum()
     for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
-        _write_file(folder / SPLIT_FILES[split], n, rng, patterns, scales, class_p)
+        if split in files:
+            _write_file(folder / files[split], n, rng, patterns, scales, class_p)
     return folder
