@@ -9,7 +9,10 @@
   *stock* ``nasbench101`` space, whose own code then reads our data through the ``api`` /
   ``nb101_data`` objects it expects), patched in `naslib.utils`, `naslib.utils.get_dataset_api`
   and every loaded module that imported the function;
-- our optimizers (``eo_rs``, ``eo_re``, ``eo_ls``, ``eo_pls``...) as NASLib `MetaOptimizer`s.
+- our optimizers (``eo_rs``, ``eo_re``, ``eo_ls``, ``eo_pls``...) as NASLib `MetaOptimizer`s;
+- learning curves where the data has them (stores built by `eo-naslib build`, CIFAR-10's four
+  fidelities), for NASLib's LC predictors in its PredictorEvaluator; refused, in one line, where
+  it has none (So2Sat). A built store is a dataset under its own name.
 NASLib's stock optimizers (rs, re, ls, bananas, npenas, bp) and predictors run on both spaces.
 `run(config)` is NASLib's bbo runner flow (Trainer, errors.json, log.log) for every optimizer and
 space here, with a per-epoch ``measured`` flag in errors.json. See docs/naslib_bridge.md.
@@ -50,8 +53,9 @@ except ImportError:  # pragma: no cover - torch is present wherever NASLib is
 from eo_naslib.errors import ConfigError
 from eo_naslib.naslib_compat import DiscreteOptimizer, Metric, NasBench101SearchSpace
 from eo_naslib.naslib_compat import get_dataset_api as eo_get_dataset_api
-from eo_naslib.naslib_compat.dataset_api import DATASETS
+from eo_naslib.naslib_compat.dataset_api import DATASETS, is_dataset
 from eo_naslib.naslib_compat.answers import AnswerTally
+from eo_naslib.naslib_compat.curves import curve_epochs, has_curve, learning_curve
 from eo_naslib.naslib_compat.metric import as_metric, to_metric_name
 from eo_naslib.search import OPTIMIZERS
 from eo_naslib.space import Cell
@@ -318,12 +322,27 @@ def _patch_everywhere(name: str, original: Any, replacement: Any) -> int:
     return patched
 
 
+def _our_metric_name(metric: Any, dataset_api: dict) -> str:
+    """Our metric name for a NASLib `Metric` on a dataset API of ours (its name if we map none)."""
+    ours = from_naslib_metric(metric)
+    return to_metric_name(ours, DATASETS[dataset_api["dataset"]].macro, strict=False) or ours.name
+
+
 def _stock_query_accepting_our_datasets(stock_query: Callable) -> Callable:
     """NASLib's stock NB101 `query` asserts dataset in {cifar10, None}; the dataset_api already
-    names the data, so our dataset names are passed on as None."""
+    names the data, so our dataset names are passed on as None. With `full_lc` on our data it
+    answers the learning curve the data holds (`eo_naslib.naslib_compat.curves`: the values at
+    the recorded fidelities, fractions as NASLib's stock curve gives them) where NASLib's reads
+    NB101's four epochs and repeats them 4/8/20/56 times; data without curves is refused."""
 
-    def query(self: Any, metric: Any, dataset: Optional[str] = "cifar10", *args: Any, **kwargs: Any) -> Any:
-        return stock_query(self, metric, None if dataset in DATASETS else dataset, *args, **kwargs)
+    def query(self: Any, metric: Any, dataset: Optional[str] = "cifar10", path: Optional[str] = None, epoch: Optional[int] = -1,
+              full_lc: bool = False, dataset_api: Optional[dict] = None) -> Any:
+        if full_lc and isinstance(dataset_api, dict) and "benchmark" in dataset_api and self.get_spec() is not None:
+            spec = dataset_api["api"].ModelSpec(**self.spec)
+            if not dataset_api["nb101_data"].is_valid(spec):
+                return -1  # as NASLib's stock query answers a spec its data does not hold
+            return learning_curve(dataset_api["benchmark"], spec.cell, _our_metric_name(metric, dataset_api), epoch)
+        return stock_query(self, metric, None if dataset in DATASETS else dataset, path, epoch, full_lc, dataset_api)
 
     query.__wrapped__ = stock_query
     return query
@@ -488,6 +507,61 @@ def _stock_models_of_our_network(nl: Naslib) -> None:
     graph.convert_spec_to_model = convert_spec_to_model
 
 
+def _curve_metrics(predictor: Any, dataset_api: Any) -> Optional[list]:
+    """Our names of the learning curves `predictor` needs (None when the dataset API is not ours)."""
+    if not isinstance(dataset_api, dict) or "benchmark" not in dataset_api:
+        return None
+    reqs = predictor.get_data_reqs()
+    if not reqs.get("requires_partial_lc"):
+        return []
+    wanted = reqs["metric"] if isinstance(reqs["metric"], list) else [reqs["metric"]]
+    return [_our_metric_name(m, dataset_api) for m in wanted]
+
+
+def _learning_curves_in_predictor_evaluator() -> None:
+    """NASLib's PredictorEvaluator declares no learning curves for a `nasbench101` space
+    (`full_lc = False`), so every LC predictor stops with "This predictor requires learning curve
+    info". On our data it declares them where the benchmark holds them (`full_lc`), refuses an LC
+    predictor on data without them at `adapt_search_space` (one line naming the data that has
+    them), and refuses a fidelity outside 1 .. points - 1: the curve's last point is the value the
+    predictor is scored against. Fidelity f means the first f recorded fidelities (logged)."""
+    evaluator = importlib.import_module("naslib.defaults.predictor_evaluator").PredictorEvaluator
+    if hasattr(evaluator.single_evaluate, "__wrapped__"):  # adapt_search_space is wrapped for zero-cost too
+        return
+    adapt, single = evaluator.adapt_search_space, evaluator.single_evaluate
+
+    def adapt_search_space(self: Any, search_space: Any, load_labeled: Any, scope: Any = None, dataset_api: Any = None) -> Any:
+        result = adapt(self, search_space, load_labeled, scope=scope, dataset_api=dataset_api)
+        names = _curve_metrics(self.predictor, dataset_api)
+        if names is not None:
+            benchmark = dataset_api["benchmark"]
+            for name in names:
+                curve_epochs(benchmark, name)  # raises, naming the data that has curves
+            accuracy = _our_metric_name(importlib.import_module("naslib.search_spaces.core.query_metrics").Metric.VAL_ACCURACY, dataset_api)
+            self.full_lc = bool(names) or has_curve(benchmark, accuracy)
+        return result
+
+    def single_evaluate(self: Any, train_data: Any, test_data: Any, fidelity: int) -> Any:
+        names = _curve_metrics(self.predictor, self.dataset_api)
+        if names:
+            benchmark = self.dataset_api["benchmark"]
+            held = min((curve_epochs(benchmark, name) for name in names), key=len)
+            if not 1 <= int(fidelity) < len(held):
+                raise ConfigError(
+                    f"fidelity {fidelity} is outside 1..{len(held) - 1}: {benchmark.name!r} records {names[0]} at epochs "
+                    f"{list(held)}, and the last point is the value the predictor is scored against; pass a smaller "
+                    "fidelity_single / fidelity_list"
+                )
+            share_logger.info("fidelity %d on %s: the learning curves at the recorded epochs %s (nothing interpolated)",
+                              fidelity, benchmark.name, list(held[: int(fidelity)]))
+        return single(self, train_data, test_data, fidelity)
+
+    adapt_search_space.__wrapped__ = adapt
+    single_evaluate.__wrapped__ = single
+    evaluator.adapt_search_space = adapt_search_space
+    evaluator.single_evaluate = single_evaluate
+
+
 def register(replace_nasbench101: bool = False, measured_only: bool = False) -> dict[str, Any]:
     """Register our space, dataset API and optimizers in NASLib; returns what was registered.
     `measured_only`: every dataset API handed to NASLib holds only the measured cells and answers
@@ -521,7 +595,7 @@ def register(replace_nasbench101: bool = False, measured_only: bool = False) -> 
                         measured_only: Optional[bool] = None) -> Any:
         """NASLib's get_dataset_api; ours for our space and datasets (`measured_only` None: as
         registered / ``EO_NASLIB_MEASURED_ONLY``)."""
-        if search_space in names and (dataset in DATASETS or search_space == SEARCH_SPACE_NAME):
+        if search_space in names and (is_dataset(dataset, os.environ.get("EO_NASLIB_DATA")) or search_space == SEARCH_SPACE_NAME):
             only = measured_only_requested() if measured_only is None else measured_only
             _SETTINGS["dataset"] = dataset or "cifar10"  # the networks NASLib builds take its bands and classes
             api = eo_get_dataset_api("nasbench101", dataset or "cifar10", os.environ.get("EO_NASLIB_DATA"), measured_only=only)
@@ -557,6 +631,7 @@ def register(replace_nasbench101: bool = False, measured_only: bool = False) -> 
     _patch_everywhere("get_train_val_loaders", utils_dataset.get_train_val_loaders, _loaders_for_our_datasets(original_loaders))
     if replace_nasbench101:
         _stock_models_of_our_network(nl)
+    _learning_curves_in_predictor_evaluator()
     stock = nl.nb101_graph.NasBench101SearchSpace
     if replace_nasbench101 and not hasattr(stock.query, "__wrapped__"):
         stock.query = _stock_query_accepting_our_datasets(stock.query)

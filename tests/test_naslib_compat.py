@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from eo_naslib import Cell, ConfigError, InvalidCellError
+from eo_naslib.errors import UnknownMetricError
 from eo_naslib.cli import main as cli_main
 from eo_naslib.space import encode, neighbours
 from eo_naslib.naslib_compat import Metric, NasBench101SearchSpace, from_metric_name, run, to_metric_name
@@ -33,8 +34,9 @@ def test_metric_mapping_round_trips():
     assert to_metric_name(Metric.LATENCY_STD) == "latency_std_ms"
     for name in ("train_time_s", "latency_ms", "params", "macs", "size_kb", "test_accuracy_macro"):
         assert to_metric_name(from_metric_name(name)) == name
-    with pytest.raises(KeyError, match="TRAIN_LOSS has no benchmark value"):
-        to_metric_name(Metric.TRAIN_LOSS)
+    assert to_metric_name(Metric.TRAIN_LOSS) == "train_loss" and to_metric_name(Metric.VAL_LOSS) == "val_loss"
+    with pytest.raises(KeyError, match="FLOPS has no benchmark value"):
+        to_metric_name(Metric.FLOPS)
 
 
 @pytest.fixture()
@@ -59,9 +61,11 @@ def test_search_space_spec_forms_and_query(space, synthetic_api):
     assert ss.query(Metric.TRAIN_TIME, "cifar10", epoch=108, dataset_api=synthetic_api) == pytest.approx(
         synthetic_api["benchmark"].values("train_time_s")[row]
     )
-    curve = ss.query(Metric.VAL_ACCURACY, "cifar10", full_lc=True, dataset_api=synthetic_api)
-    assert curve == [percent] * 108  # one value per epoch up to the last fidelity
-    assert ss.query(Metric.VAL_ACCURACY, "cifar10", epoch=12, full_lc=True, dataset_api=synthetic_api) == [percent] * 12
+    # one fidelity (108) is no learning curve: refused in one line naming the data that has curves
+    with pytest.raises(UnknownMetricError, match=r"holds val_accuracy at epoch \[108\] only, so it has no learning curve; .*eo-naslib build"):
+        ss.query(Metric.VAL_ACCURACY, "cifar10", full_lc=True, dataset_api=synthetic_api)
+    with pytest.raises(UnknownMetricError, match="has no val_loss, so no learning curve"):
+        ss.query(Metric.VAL_LOSS, "cifar10", full_lc=True, dataset_api=synthetic_api)
     assert cell.n_vertices == 7  # NASLib's adjacency one-hot equals ours on 7-vertex cells
     assert ss.encode("adjacency_one_hot") == encode(cell, "adjacency_one_hot").tolist()
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from eo_naslib.errors import UnknownMetricError
 from eo_naslib.naslib_compat import Metric, NasBench101SearchSpace, get_dataset_api, nb101_api
 from eo_naslib.naslib_compat.encodings import naslib_spec
 
@@ -45,9 +46,13 @@ def test_cifar10_space_query_at_an_epoch_and_full_curve(cifar10_api):
     ss.set_spec(cell_hash, dataset_api=cifar10_api)
     time_108 = cifar10_api["benchmark"].query(cell_hash, "train_time_s")
     assert ss.query(Metric.TRAIN_TIME, "cifar10", epoch=4, dataset_api=cifar10_api) == time_108
-    assert ss.query(Metric.TRAIN_TIME, "cifar10", full_lc=True, dataset_api=cifar10_api) == [time_108] * 108
+    with pytest.raises(UnknownMetricError, match=r"train_time_s at epoch \[108\] only"):  # no invented curve
+        ss.query(Metric.TRAIN_TIME, "cifar10", full_lc=True, dataset_api=cifar10_api)
+    # the four recorded fidelities as they are: no epoch between them is invented
     curve = ss.query(Metric.VAL_ACCURACY, "cifar10", full_lc=True, dataset_api=cifar10_api)
-    assert curve[0] == pytest.approx(100 * cifar10_api["benchmark"].query(cell_hash, "val_accuracy", epoch=4))
+    held = [100 * cifar10_api["benchmark"].query(cell_hash, "val_accuracy", epoch=e) for e in (4, 12, 36, 108)]
+    assert curve == pytest.approx(held) and len(curve) == 4
+    assert ss.query(Metric.VAL_ACCURACY, "cifar10", epoch=36, full_lc=True, dataset_api=cifar10_api) == pytest.approx(held[:3])
 
 
 def test_cifar10_holds_train_time_at_108_only(cifar10_api):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -75,20 +76,21 @@ def complete_with_surrogates(
     progress: bool | None = False,
     tune: bool = False,
     n_jobs: int | None = None,
+    keys: Sequence[str] | None = None,
 ) -> BenchmarkStore:
     """Fill `store.predicted` and `store.predicted_std` (all 423,624 cells) and `store.surrogate`
     (parameters, CV scores, origin, calibration).
 
     Each column's target is the mean over its measured repeats. `tune=True` re-runs the
     cross-validation even where shipped hyperparameters apply. `progress=None` shows the bar
-    when stderr is a terminal.
+    when stderr is a terminal. `keys` limits the completion to those columns (default: all).
     """
     space = space if space is not None else all_cells()
     n_jobs = n_jobs or os.cpu_count() or 1
     computed: dict[str, np.ndarray] = {}
     rows = space.indices(store.hashes)
     shipped = shipped_tuning(store.name)
-    keys = store.column_keys()
+    keys = store.column_keys() if keys is None else list(keys)
     bar = tqdm(keys, desc=f"building {store.name}: surrogates", unit="column", disable=None if progress is None else not progress)
     for key in bar:
         values = store.columns[key]

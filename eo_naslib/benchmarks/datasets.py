@@ -1,4 +1,7 @@
-"""Dataset routing: NASLib-style dataset names onto our benchmarks, opened once per process."""
+"""Dataset routing: NASLib-style dataset names onto our benchmarks, opened once per process.
+
+Besides the shipped names, every store built with `eo-naslib build store` is a dataset under its
+own name (overall accuracies), added to `DATASETS` when `is_dataset` first finds it in a data dir."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import ConfigError
+from ..paths import data_dir as default_data_dir
 from ..space import CellTable, all_cells
 from . import load_benchmark
 from .base import Benchmark
+from .store import installed
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,16 @@ DATASETS: dict[str, DatasetSpec] = {
     "so2sat_lcz42_micro": DatasetSpec("so2sat", False, "So2Sat LCZ42 (Sentinel-2), overall accuracy"),
     "so2sat_lcz42_macro": DatasetSpec("so2sat", True, "So2Sat LCZ42 (Sentinel-2), class-averaged accuracy"),
 }
+
+
+def is_dataset(dataset: object, data_dir: str | os.PathLike | None = None) -> bool:
+    """True for a shipped dataset name or a store built into `data_dir` (default: the data dir),
+    which is then added to `DATASETS` under its own name."""
+    if not isinstance(dataset, str):
+        return False
+    if dataset not in DATASETS and dataset in installed(default_data_dir(data_dir)):
+        DATASETS[dataset] = DatasetSpec(dataset, False, f"benchmark {dataset!r} built with eo-naslib build")
+    return dataset in DATASETS
 
 
 def dataset_spec(dataset: str) -> DatasetSpec:

@@ -1,10 +1,13 @@
 """The one metric schema: names, units and directions of every benchmark metric.
 
-Accuracies are fractions in [0, 1]; units are in the names.
+Accuracies are fractions in [0, 1]; Cohen's kappa is in [-1, 1]; losses are mean cross-entropy
+(nats); units are in the names. Per-class accuracies are named `<split>_accuracy_class_<k>`
+(k: the class index of the dataset's labels; `per_class_metric`), one metric per class.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import UnknownMetricError
@@ -27,6 +30,12 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("train_accuracy_macro", "fraction", True, "class-averaged (macro) training accuracy"),
         MetricInfo("val_accuracy_macro", "fraction", True, "class-averaged (macro) validation accuracy"),
         MetricInfo("test_accuracy_macro", "fraction", True, "class-averaged (macro) test accuracy"),
+        MetricInfo("train_kappa", "kappa", True, "Cohen's kappa on the training split"),
+        MetricInfo("val_kappa", "kappa", True, "Cohen's kappa on the validation split"),
+        MetricInfo("test_kappa", "kappa", True, "Cohen's kappa on the test split"),
+        MetricInfo("train_loss", "nats", False, "mean cross-entropy on the training split (evaluation pass)"),
+        MetricInfo("val_loss", "nats", False, "mean cross-entropy on the validation split"),
+        MetricInfo("test_loss", "nats", False, "mean cross-entropy on the test split"),
         MetricInfo("train_time_s", "s", False, "wall time of the whole training run"),
         MetricInfo("latency_ms", "ms", False, "mean inference latency (device, batch and timed window in provenance)"),
         MetricInfo("latency_std_ms", "ms", False, "standard deviation of the inference latency"),
@@ -59,9 +68,26 @@ METRICS.update(
 )
 
 
+#: `<split>_accuracy_class_<k>`: the accuracy of class k on a split
+PER_CLASS = re.compile(r"(train|val|test)_accuracy_class_(\d+)")
+SPLITS = ("train", "val", "test")
+
+
+def per_class_metric(split: str, index: int) -> str:
+    """The name of class `index`'s accuracy on `split` (train, val or test)."""
+    return f"{split}_accuracy_class_{index}"
+
+
 def metric_info(name: str) -> MetricInfo:
-    """Schema entry of a metric; raises `UnknownMetricError` listing the known names."""
-    try:
+    """Schema entry of a metric (per-class accuracies included); raises `UnknownMetricError`
+    listing the known names."""
+    if name in METRICS:
         return METRICS[name]
-    except KeyError:
-        raise UnknownMetricError(f"unknown metric {name!r}; known metrics: {sorted(METRICS)}") from None
+    match = PER_CLASS.fullmatch(name) if isinstance(name, str) else None
+    if match:
+        split, index = match.groups()
+        return MetricInfo(name, "fraction", True, f"accuracy of class {index} on the {split} split")
+    raise UnknownMetricError(
+        f"unknown metric {name!r}; known metrics: {sorted(METRICS)} and per-class accuracies "
+        "such as val_accuracy_class_0"
+    )

@@ -35,7 +35,8 @@ class StoredBenchmark:
     """One benchmark (`so2sat`, `cifar10`) answering every metric for every cell.
 
     `query(cell, metric, epoch=None, repeat=None)`: `epoch=None` is `default_epoch`;
-    `repeat=None` is the mean of the measured repeats, `repeat=k` the k-th run only.
+    `repeat=None` is the mean of the measured repeats, `repeat=k` the k-th run only;
+    `repeats_of(metric)` says how many runs a cell has, `repeat_std(cells, metric)` their spread.
     With `surrogate=False` an unmeasured cell raises `UnknownArchitectureError`. `with_std=True`
     adds the calibrated standard deviation (0 for measured values) and the 80% / 95% intervals.
     """
@@ -52,6 +53,7 @@ class StoredBenchmark:
         self._row_of_hash: dict[str, int] | None = None
         self._resolved: dict[tuple[str, int | None, int | None], tuple[np.ndarray, np.ndarray]] = {}
         self._resolved_std: dict[tuple[str, int | None, int | None], np.ndarray] = {}
+        self._repeat_std: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ columns
     def _key(self, metric: str, epoch: int | None) -> str:
@@ -78,6 +80,26 @@ class StoredBenchmark:
         self._key(metric, None)  # raises for an unknown metric
         epochs = self.store.metrics[metric].epochs
         return self.fidelities if epochs is None else tuple(int(e) for e in epochs)
+
+    def repeats_of(self, metric: str) -> int:
+        """How many training runs per cell the benchmark holds for `metric` (`repeat=0..n-1`)."""
+        self._key(metric, None)  # raises for an unknown metric
+        return self.store.metrics[metric].repeats
+
+    def repeat_std(self, cells: Iterable[CellOrHash] | np.ndarray, metric: str, epoch: int | None = None) -> np.ndarray:
+        """(n,) sample standard deviation (ddof=1) of `metric` over each cell's measured runs:
+        the spread between training repeats, beside the mean `query` answers. NaN for a cell with
+        fewer than two measured runs (a one-run benchmark, or a cell not measured)."""
+        rows = self._rows(cells)
+        key = self._key(metric, epoch)
+        if key not in self._repeat_std:
+            table = self.store.columns[key]
+            several = (~np.isnan(table)).sum(axis=1) >= 2
+            std = np.full(len(self.space), np.nan)
+            std[self._measured_rows[several]] = np.nanstd(table[several], axis=1, ddof=1)
+            std.flags.writeable = False
+            self._repeat_std[key] = std
+        return self._repeat_std[key][rows]
 
     def _epoch(self, epoch: int | None) -> int:
         """`epoch` (None = default) checked: an integer among the fidelities."""

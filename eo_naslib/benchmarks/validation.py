@@ -2,7 +2,8 @@
 
 A bad value raises `DataFileError` with one line naming the file, the record and the field, so
 nothing is written from invalid input. Accuracies are fractions in [0, 1]; times, latencies,
-parameter counts and sizes are > 0; a standard deviation is >= 0; zero-cost scores (`zc_*`) any finite number.
+parameter counts and sizes are > 0; a standard deviation and a loss are >= 0; Cohen's kappa
+is in [-1, 1]; zero-cost scores (`zc_*`) any finite number.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def bounds(metric: str) -> tuple[float, float, bool]:
         return 0.0, 1.0, True
     if metric.startswith("zc_"):  # zero-cost scores: any finite number
         return -math.inf, math.inf, True
+    if metric.endswith("_kappa"):
+        return -1.0, 1.0, True
+    if metric.endswith("_loss"):
+        return 0.0, math.inf, True
     if metric.endswith("_std_ms") or metric == "peak_memory_mib":  # no growth above the RSS before is 0
         return 0.0, math.inf, True
     return 0.0, math.inf, False

@@ -267,14 +267,22 @@ def noop_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: bool =
     }
 
 
-def synthetic_metrics(cell: Cell, epochs: list[int]) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """Deterministic made-up (final metrics, curves) of a cell from op counts, edges and its hash.
+#: classes of the stand-in's made-up per-class accuracies
+SYNTHETIC_CLASSES = 3
+
+
+def synthetic_metrics(
+    cell: Cell, epochs: list[int], seed: int | None = None
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Deterministic made-up (final metrics, curves) of a cell from op counts, edges and its hash
+    (and, with `seed`, a small run-to-run offset, so repeats of a cell differ as real runs do).
 
     SYNTHETIC: nothing here is measured; records carrying them say `"synthetic": true`.
     """
     conv3 = sum(op == "conv3x3-bn-relu" for op in cell.ops)
     noise = int(cell.hash[:8], 16) / 0xFFFFFFFF - 0.5
-    final = float(np.clip(0.55 + 0.05 * conv3 + 0.01 * cell.n_edges + 0.04 * noise, 0, 1))
+    run = 0.0 if seed is None else float(np.random.default_rng([int(cell.hash[:8], 16), seed]).normal(0, 0.01))
+    final = float(np.clip(0.55 + 0.05 * conv3 + 0.01 * cell.n_edges + 0.04 * noise + run, 0.2, 0.95))
     curves = []
     for e in epochs:
         value = final * (1 - 0.5 ** (e / 4)) / (1 - 0.5 ** (epochs[-1] / 4))
@@ -286,11 +294,18 @@ def synthetic_metrics(cell: Cell, epochs: list[int]) -> tuple[dict[str, float], 
                 "val_accuracy_macro": value - 0.1,
                 "test_accuracy": value - 0.01,
                 "test_accuracy_macro": value - 0.11,
+                "train_loss": -np.log(min(1.0, value + 0.05)),
+                "val_loss": -np.log(value),
+                "test_loss": -np.log(max(value - 0.01, 1e-3)),
+                "train_kappa": (min(1.0, value + 0.05) - 0.1) / 0.9,
+                "val_kappa": (value - 0.1) / 0.9,
+                "test_kappa": (value - 0.11) / 0.9,
+                "val_per_class_accuracy": [float(np.clip(value + 0.1 * (k - 1), 0, 1)) for k in range(SYNTHETIC_CLASSES)],
                 "train_time_s": 10.0 * e * (1 + conv3),
             }
         )
     params = 100_000 * (1 + conv3) + 5_000 * cell.n_edges
-    metrics = {k: v for k, v in curves[-1].items() if k != "epoch"}
+    metrics = {k: v for k, v in curves[-1].items() if k != "epoch" and not isinstance(v, list)}
     metrics.update(
         latency_ms=1.0 + 0.3 * conv3 + 0.05 * cell.n_edges,
         latency_std_ms=0.01 * (1 + conv3),
@@ -304,8 +319,9 @@ def synthetic_metrics(cell: Cell, epochs: list[int]) -> tuple[dict[str, float], 
 def sleep_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: bool = True) -> dict[str, Any]:
     """Sleep `seconds` in `steps` resumable steps (checkpoint after each), then give synthetic metrics.
 
-    Settings: `seconds` (0), `steps` (1), `epochs` (2; curves at 1..epochs), `fail` (hashes that
-    always raise), `flaky` (hashes that raise on their first attempt only). The record has the
+    Settings: `seconds` (0), `steps` (1), `epochs` (2; curves at 1..epochs), `seed` (none: the
+    run-to-run offset of `synthetic_metrics`), `fail` (hashes that always raise), `flaky` (hashes
+    that raise on their first attempt only). The record has the
     training record's layout (`cell`, `metrics`, `curves`, `settings`, `training`, `versions`).
     """
     if cell.hash in settings.get("fail", ()):
@@ -325,7 +341,7 @@ def sleep_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: bool 
         time.sleep(seconds / max(steps, 1))
         atomic_write_json(checkpoint, {"step": step + 1})
     epochs = int(settings.get("epochs", 2))
-    metrics, curves = synthetic_metrics(cell, list(range(1, epochs + 1)))
+    metrics, curves = synthetic_metrics(cell, list(range(1, epochs + 1)), settings.get("seed"))
     return {
         "format": STANDIN_FORMAT,
         "cell": _cell_part(cell),

@@ -5,6 +5,10 @@ directory; the per-job results go to `<plan dir>/results/<job id>/`. A job's id 
 its kind, the cell's NB101 hash and the settings' fingerprint, so the same cell with the same
 settings is the same job in every plan, and changed settings make a new job. A job holds its cell
 in NB101's labelling (`Cell.nb101()`), so it trains the network NB101 built for the hash.
+
+`repeats: R` (default 1) trains every cell R times, as seed 003 takes a cell's fitness as the
+mean of 3 runs: repeat k is its own job whose settings carry `seed` = the settings' `seed`
+(default 0) + k, so each run has a distinct, recorded seed and its own job id.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..benchmarks.records import check_cell
-from ..errors import ConfigError, DataFileError
+from ..errors import ConfigError, DataFileError, positive_int, seed_int
 from ..io import atomic_write_json, load_yaml, read_json, safe_child
 from ..schema import HASH32, HEX16, FileCheck
 from ..space import Cell
@@ -27,7 +31,7 @@ from .sampling import SAMPLERS, sample_with_walks
 FORMAT = "eo-naslib-plan/1"
 PLAN_FILE = "plan.json"
 RESULTS_DIR = "results"
-CONFIG_KEYS = {"name", "description", "sampler", "job", "settings", "store"}
+CONFIG_KEYS = {"name", "description", "sampler", "job", "settings", "store", "repeats"}
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,28 @@ class Job:
     ops: list[str]
     kind: str
     settings: dict[str, Any]
+    repeat: int = 0
 
     @property
     def cell(self) -> Cell:
         return Cell(self.matrix, self.ops)
 
+    def fingerprint(self) -> str:
+        """The fingerprint of this job's settings, as its kind computes it (in its record)."""
+        return job_kind(self.kind).fingerprint(self.settings)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "hash": self.hash, "matrix": self.matrix, "ops": self.ops}
+        entry = {"id": self.id, "hash": self.hash, "matrix": self.matrix, "ops": self.ops}
+        return {**entry, "repeat": self.repeat} if self.repeat else entry
+
+
+def repeat_settings(settings: dict[str, Any], repeats: int) -> list[dict[str, Any]]:
+    """The settings of each of `repeats` runs of a cell: `settings` itself for one run, else
+    `seed` = `settings["seed"]` (default 0) + k for run k."""
+    if repeats == 1:
+        return [settings]
+    base = seed_int(settings.get("seed", 0), "settings.seed")
+    return [{**settings, "seed": seed_int(base + k, f"settings.seed + {k} (repeat {k})")} for k in range(repeats)]
 
 
 def job_id(kind: str, cell_hash: str, fingerprint: str) -> str:
@@ -67,16 +86,13 @@ class Plan:
     store: dict[str, Any] = field(default_factory=dict)
     walks: list[list[str]] = field(default_factory=list)
     directory: Path | None = None
+    repeats: int = 1
 
     @property
     def results(self) -> Path:
         if self.directory is None:
             raise ConfigError(f"plan {self.name!r} has not been saved; save it into a directory first")
         return self.directory / RESULTS_DIR
-
-    def fingerprint(self) -> str:
-        """The fingerprint of the plan's settings, as its job kind computes it (in its records)."""
-        return job_kind(self.kind).fingerprint(self.settings)
 
     def job(self, identifier: str) -> Job:
         for job in self.jobs:
@@ -94,6 +110,7 @@ class Plan:
             "sampler": self.sampler,
             "store": self.store,
             "walks": self.walks,
+            "repeats": self.repeats,
             "jobs": [j.to_dict() for j in self.jobs],
         }
 
@@ -103,7 +120,7 @@ class Plan:
         path = directory / PLAN_FILE
         if path.exists():
             existing, mine = read_json(path), to_plain(self.to_dict())
-            if not isinstance(existing, dict) or any(existing.get(k) != mine[k] for k in ("jobs", "job", "settings")):
+            if not isinstance(existing, dict) or any(existing.get(k, 1) != mine[k] for k in ("jobs", "job", "settings", "repeats")):
                 raise ConfigError(f"{path} holds another plan; choose an empty directory or delete it")
         self.directory = directory
         atomic_write_json(path, self.to_dict())
@@ -133,12 +150,14 @@ def make_plan(config: dict[str, Any]) -> Plan:
         raise ConfigError(f"sampler.kind is {kind_name!r}; choose one of {list(SAMPLERS)}")
     kind = job_kind(config.get("job", "train"))
     settings = dict(config.get("settings") or {})
-    fingerprint = kind.fingerprint(settings)
+    repeats = positive_int(config.get("repeats", 1), "repeats")
+    runs = [(s, kind.fingerprint(s)) for s in repeat_settings(settings, repeats)]
     cells, walk_cells = sample_with_walks(kind_name, **sampler)
     walks = [[c.hash for c in w] for w in walk_cells]
     jobs = [
-        Job(job_id(kind.name, c.hash, fingerprint), c.hash, c.matrix.tolist(), list(c.ops), kind.name, settings)
+        Job(job_id(kind.name, c.hash, fingerprint), c.hash, c.matrix.tolist(), list(c.ops), kind.name, run, k)
         for c in (cell.nb101() for cell in cells)  # a job trains the network NB101 built for the hash
+        for k, (run, fingerprint) in enumerate(runs)
     ]
     return Plan(
         name=name,
@@ -149,6 +168,7 @@ def make_plan(config: dict[str, Any]) -> Plan:
         sampler={"kind": kind_name, **sampler},
         store=dict(config.get("store") or {}),
         walks=walks,
+        repeats=repeats,
     )
 
 
@@ -178,8 +198,9 @@ def load_plan(path: str | os.PathLike) -> Plan:
     check = FileCheck(path, "re-create the plan with `eo-naslib build plan CONFIG --out DIR`")
     kind = check.text(check.key(data, "job"), "job")
     settings = check.mapping(check.key(data, "settings"), "settings")
+    repeats = check.integer(data.get("repeats", 1), "repeats", 1)
     try:
-        expected = job_kind(kind).fingerprint(settings)
+        runs = [(s, job_kind(kind).fingerprint(s)) for s in repeat_settings(settings, repeats)]
     except ConfigError as exc:
         raise check.error("job/settings", "a job kind and its valid settings", detail=f" ({exc})") from None
     jobs, seen = [], set()
@@ -187,10 +208,12 @@ def load_plan(path: str | os.PathLike) -> Plan:
         entry = check.mapping(raw, f"jobs[{i}]")
         identifier = check.text(check.key(entry, "id", f"jobs[{i}]"), f"jobs[{i}].id", HEX16, "a 16-hex-digit job id")
         cell = check_cell(check, {k: entry.get(k) for k in ("hash", "matrix", "ops")}, f"jobs[{i}]")
+        repeat = check.integer(entry.get("repeat", 0), f"jobs[{i}].repeat", 0, repeats - 1)
+        run, expected = runs[repeat]
         if identifier != job_id(kind, cell.hash, expected) or identifier in seen:
             raise check.error(f"jobs[{i}].id", f"the unique id of its kind, cell and settings ({job_id(kind, cell.hash, expected)})", identifier)
         seen.add(identifier)
-        jobs.append(Job(identifier, cell.hash, entry["matrix"], entry["ops"], kind, settings))
+        jobs.append(Job(identifier, cell.hash, entry["matrix"], entry["ops"], kind, run, repeat))
     walks = check.listing(check.key(data, "walks"), "walks")
     for i, walk in enumerate(walks):
         for j, cell_hash in enumerate(check.listing(walk, f"walks[{i}]")):
@@ -205,4 +228,5 @@ def load_plan(path: str | os.PathLike) -> Plan:
         store=check.mapping(check.key(data, "store"), "store"),
         walks=walks,
         directory=path.parent,
+        repeats=repeats,
     )

@@ -73,5 +73,9 @@ def read_records(results: str | os.PathLike, plan: Plan | None = None) -> list[d
             f"{stray[0]} belongs to no job of plan {plan.name!r} ({len(stray)} such records); "
             "move them away or build from the plan that made them"
         )
-    expected = plan.fingerprint()
-    return [check_record(read_json(path), path, jobs[path.parent.name].hash, expected) for path in paths]
+    one_per_repeat = {job.repeat: job for job in plan.jobs}  # the repeats' settings differ in their seed only
+    expected = {repeat: job.fingerprint() for repeat, job in one_per_repeat.items()}
+    return [
+        check_record(read_json(path), path, jobs[path.parent.name].hash, expected[jobs[path.parent.name].repeat])
+        for path in paths
+    ]

@@ -1,10 +1,14 @@
 """Build a benchmark store from a plan's finished records, in the imported benchmarks' format.
 
-One record per cell (see `jobs`) becomes one row of a `BenchmarkStore`: every metric of
-`eo_naslib.benchmarks.metrics` the records carry, final values at the training epochs and the
-per-epoch curves as extra fidelities, provenance (settings, devices, versions, plan, sampler),
-the plan's random walks, then surrogate completion by the benchmarks package's own
-`complete_with_surrogates`. `load_benchmark(name)` answers it like `so2sat`.
+The records of a cell (one per repeat, see `plan`) become one row of a `BenchmarkStore`, one
+column per repeat (ordered by seed: repeat k is the run with the k-th smallest seed of the plan,
+NaN where that run is missing): every metric of `eo_naslib.benchmarks.metrics` the records carry
+(kappa and losses included), each class's accuracy (`<split>_accuracy_class_<k>`), final values at
+the training epochs and the per-epoch curves as extra fidelities, provenance (settings, datasets
+with their sensor and bands, devices, versions, repeats and their seeds, plan, sampler), the plan's
+random walks, then surrogate completion by the benchmarks package's own `complete_with_surrogates`
+(per-class accuracies are measured-only: no surrogate). `load_benchmark(name)` answers it like
+`so2sat`: the mean over repeats by default, one run with `repeat=k`.
 
 Every record is checked before use (`benchmarks.records.check_record`: checksum, cell, the
 fingerprint of the job that claims it, finite in-range numbers). A store never replaces one that
@@ -24,7 +28,7 @@ import numpy as np
 
 from ..benchmarks import BENCHMARKS
 from ..benchmarks.completion import complete_with_surrogates
-from ..benchmarks.metrics import METRICS
+from ..benchmarks.metrics import METRICS, PER_CLASS, SPLITS, metric_info, per_class_metric
 from ..benchmarks.records import check_record
 from ..benchmarks.store import BenchmarkStore, MetricRecord, backup_store, column_key, store_path
 from ..errors import ConfigError, DataFileError
@@ -35,7 +39,7 @@ from .plan import Plan
 from .results import read_records
 
 #: metrics that depend on the training budget (stored per epoch); the others are per cell
-EPOCH_METRICS = tuple(m for m in METRICS if "accuracy" in m) + ("train_time_s",)
+EPOCH_METRICS = tuple(m for m in METRICS if "accuracy" in m or m.endswith(("_kappa", "_loss"))) + ("train_time_s",)
 
 
 def _epochs_of(record: dict[str, Any]) -> int:
@@ -46,31 +50,88 @@ def _epochs_of(record: dict[str, Any]) -> int:
     return int(max([c["epoch"] for c in record.get("curves") or []] or [0]))
 
 
-def _check(records: list[dict[str, Any]], source: str) -> None:
+def _seed(record: dict[str, Any]) -> Any:
+    return (record.get("settings") or {}).get("seed")
+
+
+def _check(records: list[dict[str, Any]], source: str) -> list[Any] | None:
+    """Check every record; returns the seeds of the repeats (sorted), or None with one run per cell.
+
+    Several records of one cell are repeats when they differ in their settings' integer `seed`
+    only; the same seed twice, or other differences, mean the results mix plans (refused)."""
     if not records:
         raise DataFileError(f"no finished records under {source}; run `eo-naslib build run PLAN` first")
     for i, record in enumerate(records):
         check_record(record, f"{source}: record {i}", sealed=False)
-    duplicated = [h for h, n in Counter(r["cell"]["hash"] for r in records).items() if n > 1]
-    if duplicated:
+    runs = Counter(r["cell"]["hash"] for r in records)
+    if max(runs.values()) == 1:
+        return None
+    duplicated = [h for h, n in Counter((r["cell"]["hash"], str(_seed(r))) for r in records).items() if n > 1]
+    if duplicated or any(not isinstance(_seed(r), int) or isinstance(_seed(r), bool) for r in records):
+        example = duplicated[0] if duplicated else next((r["cell"]["hash"], _seed(r)) for r in records if runs[r["cell"]["hash"]] > 1)
         raise DataFileError(
-            f"{source}: {len(duplicated)} cells have several records (e.g. {duplicated[0]}): "
-            "the results mix plans "
-            "with different settings; build from one plan's results"
+            f"{source}: cells have several records with the same or no seed (e.g. cell {example[0]}, seed {example[1]}): "
+            "the results mix plans with different settings; build from one plan's results"
         )
+    first: dict[str, dict[str, Any]] = {}
+    for record in records:
+        rest = {k: v for k, v in (record.get("settings") or {}).items() if k != "seed"}
+        other = first.setdefault(record["cell"]["hash"], rest)
+        if other != rest:
+            keys = sorted(k for k in {*rest, *other} if rest.get(k) != other.get(k))
+            raise DataFileError(
+                f"{source}: the records of cell {record['cell']['hash']} differ in settings {keys}, not only in the seed; "
+                "build one store per settings"
+            )
+    return sorted({_seed(r) for r in records})
 
 
-def _column(records: list[dict[str, Any]], metric: str, epoch: int | None, final: int) -> np.ndarray:
-    """(n, 1) values of `metric`: final metrics at the training budget, curve points at other epochs."""
-    values = np.full((len(records), 1), np.nan)
-    for i, record in enumerate(records):
-        if epoch is None or epoch == final:
-            value = record["metrics"].get(metric)
-        else:
-            value = next((c.get(metric) for c in record.get("curves") or [] if c.get("epoch") == epoch), None)
+def _from(mapping: Any, metric: str) -> Any:
+    """`metric` of a record's metrics / extra / curve point (a per-class accuracy from its list)."""
+    if not isinstance(mapping, dict):
+        return None
+    match = PER_CLASS.fullmatch(metric)
+    if match is None:
+        return mapping.get(metric)
+    classes = mapping.get(f"{match.group(1)}_per_class_accuracy")
+    index = int(match.group(2))
+    return classes[index] if isinstance(classes, list) and index < len(classes) else None
+
+
+def _value(record: dict[str, Any], metric: str, epoch: int | None, final: int) -> Any:
+    """Final metrics (then `extra`, then the last curve point) at the training budget; curve points at other epochs."""
+    point = next((c for c in record.get("curves") or [] if c.get("epoch") == (final if epoch is None else epoch)), None)
+    if epoch is None or epoch == final:
+        for source in (record["metrics"], record.get("extra"), point):
+            value = _from(source, metric)
+            if value is not None:
+                return value
+        return None
+    return _from(point, metric)
+
+
+def _column(
+    records: list[dict[str, Any]], slots: list[tuple[int, int]], shape: tuple[int, int], metric: str, epoch: int | None, final: int
+) -> np.ndarray:
+    """(n cells, repeats) values of `metric`; `slots[i]` is (row, repeat) of record i; NaN where absent."""
+    values = np.full(shape, np.nan)
+    for (row, repeat), record in zip(slots, records):
+        value = _value(record, metric, epoch, final)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            values[i, 0] = float(value)
+            values[row, repeat] = float(value)
     return values
+
+
+def per_class_metrics(records: list[dict[str, Any]]) -> list[str]:
+    """`<split>_accuracy_class_<k>` for every class a record's per-class accuracies list."""
+    counts = dict.fromkeys(SPLITS, 0)
+    for record in records:
+        for mapping in (record.get("extra"), *(record.get("curves") or [])):
+            for split in SPLITS:
+                classes = mapping.get(f"{split}_per_class_accuracy") if isinstance(mapping, dict) else None
+                if isinstance(classes, list):
+                    counts[split] = max(counts[split], len(classes))
+    return [per_class_metric(split, k) for split in SPLITS for k in range(counts[split])]
 
 
 def store_from_records(
@@ -82,16 +143,25 @@ def store_from_records(
     source: str = "records",
     metrics: Sequence[str] | None = None,
 ) -> BenchmarkStore:
-    """A `BenchmarkStore` (no surrogate yet) with one row per record (one training run per cell).
+    """A `BenchmarkStore` (no surrogate yet) with one row per cell and one column per repeat.
 
-    `metrics` keeps only those metrics (default: every benchmark metric the records carry).
+    `metrics` keeps only those metrics (default: every benchmark metric and per-class accuracy
+    the records carry).
     """
     safe_child(".", name)
-    unknown = sorted(set(metrics or ()) - set(METRICS))
+    unknown = sorted(m for m in metrics or () if m not in METRICS and not PER_CLASS.fullmatch(m))
     if unknown:
-        raise ConfigError(f"unknown metrics {unknown}; known: {sorted(METRICS)}")
-    _check(records, source)
-    records = sorted(records, key=lambda r: r["cell"]["hash"])
+        raise ConfigError(f"unknown metrics {unknown}; known: {sorted(METRICS)} and per-class accuracies (val_accuracy_class_0, ...)")
+    seeds = _check(records, source)
+    records = sorted(records, key=lambda r: (r["cell"]["hash"], _seed(r) if seeds else 0))
+    hashes = sorted({r["cell"]["hash"] for r in records})
+    row_of = {h: i for i, h in enumerate(hashes)}
+    slots = [(row_of[r["cell"]["hash"]], seeds.index(_seed(r)) if seeds else 0) for r in records]
+    shape = (len(hashes), len(seeds) if seeds else 1)
+    runs = (
+        f"mean of {shape[1]} training runs per cell; repeat=k is the run with the k-th of seeds {seeds}"
+        if seeds else "one training run per cell"
+    )
     budget = sorted({_epochs_of(r) for r in records})
     if len(budget) != 1:
         raise DataFileError(
@@ -101,23 +171,22 @@ def store_from_records(
     curve_epochs = sorted({int(c["epoch"]) for r in records for c in r.get("curves") or []} | {final})
     columns: dict[str, np.ndarray] = {}
     kept: dict[str, MetricRecord] = {}
-    for metric in metrics or METRICS:
-        if metric not in EPOCH_METRICS:
-            values = _column(records, metric, None, final)
+    for metric in metrics or [*METRICS, *per_class_metrics(records)]:
+        about = metric_info(metric).description
+        if metric not in EPOCH_METRICS and not PER_CLASS.fullmatch(metric):
+            values = _column(records, slots, shape, metric, None, final)
             if not np.isnan(values).all():
                 columns[column_key(metric, None)] = values
-                kept[metric] = MetricRecord(None, 1, METRICS[metric].description)
+                kept[metric] = MetricRecord(None, shape[1], f"{about}; {runs}")
             continue
         epochs = []
         for epoch in curve_epochs:
-            values = _column(records, metric, epoch, final)
+            values = _column(records, slots, shape, metric, epoch, final)
             if not np.isnan(values).all():
                 columns[column_key(metric, epoch)] = values
                 epochs.append(epoch)
         if final in epochs:
-            kept[metric] = MetricRecord(
-                epochs, 1, METRICS[metric].description + "; one training run per cell"
-            )
+            kept[metric] = MetricRecord(epochs, shape[1], f"{about}; {runs}")
         else:
             for epoch in epochs:
                 del columns[column_key(metric, epoch)]
@@ -125,8 +194,8 @@ def store_from_records(
         raise DataFileError(f"{source}: the records carry no benchmark metric (known: {sorted(METRICS)})")
     return BenchmarkStore(
         name=name,
-        description=description or f"built by eo-naslib from {len(records)} trained cells ({final} epochs)",
-        hashes=np.array([r["cell"]["hash"] for r in records], dtype="U32"),
+        description=description or f"built by eo-naslib from {len(hashes)} trained cells ({final} epochs, {shape[1]} run(s) each)",
+        hashes=np.array(hashes, dtype="U32"),
         fidelities=curve_epochs,
         default_epoch=final,
         metrics=kept,
@@ -135,6 +204,8 @@ def store_from_records(
             **(provenance or {}),
             "built_from": source,
             "settings": _distinct(r.get("settings") for r in records),
+            "repeats": {"count": shape[1], "seeds": seeds or _distinct(_seed(r) for r in records)},
+            "datasets": _distinct(r.get("data") for r in records),
             "devices": _distinct((r.get("training") or {}).get("device") or r.get("device") for r in records),
             "models": _distinct(r.get("model") for r in records),
             "versions": _distinct(r.get("versions") for r in records),
@@ -194,12 +265,13 @@ def build_store(
         metrics=metrics,
     )
     if surrogate:
-        if len(records) < 6:
+        if len(store.hashes) < 6:
             raise DataFileError(
-                f"{len(records)} records are too few to fit completion surrogates (need 6); "
+                f"{len(store.hashes)} cells are too few to fit completion surrogates (need 6); "
                 "pass surrogate=False (--no-surrogate)"
             )
-        complete_with_surrogates(store, space=space, progress=progress)
+        keys = [k for k in store.column_keys() if not PER_CLASS.fullmatch(k.split("@")[0])]  # per-class: measured only
+        complete_with_surrogates(store, space=space, progress=progress, keys=keys)
     if existing.is_file():
         store.provenance["replaced"] = {"store": str(existing), "backup": str(backup_store(target, name))}
     store.save(target)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any, Optional
 
-from ..benchmarks.datasets import DATASETS, open_dataset
+from ..benchmarks.datasets import DATASETS, is_dataset, open_dataset
 from ..errors import ConfigError
 from . import nb101_api
 from .answers import AnswerTally
@@ -58,12 +58,15 @@ def get_dataset_api(
     data_dir: str | os.PathLike | None = None,
     measured_only: bool = False,
 ) -> dict[str, Any]:
-    """The dataset API for a search space and dataset: `{"benchmark", "space", "dataset", "macro",
+    """The dataset API for a search space and dataset (a shipped one, or a store built with
+    `eo-naslib build` in `data_dir` under its own name): `{"benchmark", "space", "dataset", "macro",
     "measured_only", "answers"}` plus NASLib's NB101 keys `api` and `nb101_data` (see `nb101_api`).
     `measured_only`: only measured cells exist (sampling, mutation, neighbours, the arch iterator)
     and only measured values are answered; `answers` counts the answers that were predictions."""
     space = canonical_search_space(search_space or "nasbench101")
     dataset = dataset or "cifar10"
+    if (space, dataset) not in _REGISTRY and space == "nasbench101" and is_dataset(dataset, data_dir):
+        register_dataset_api(space, dataset, _nb101_api)  # a store built with `eo-naslib build`
     factory = _REGISTRY.get((space, dataset))
     if factory is None:
         known = sorted(d for s, d in _REGISTRY if s == space)

@@ -9,9 +9,12 @@ Deliberate differences from NASLib (docs/naslib_bridge.md lists them all):
 - a metric the benchmark does not have is answered NaN (listed once in the log as unavailable),
   where NASLib raises KeyError; accuracies are in percent as NASLib's optimizers expect;
   PARAMETERS is the plain count (NASLib multiplies it by 100 by mistake);
-- `full_lc` is the per-epoch step curve (length = last fidelity; epoch e holds the value at the
-  first fidelity >= e) where NASLib repeats 4/12/36/108 as 4/8/20/56 values (88 long); a metric
-  held at fewer epochs (CIFAR-10's train time: 108) is answered at the last epoch it is held.
+- `full_lc` is the learning curve the data has (`curves`): the values at the recorded fidelities
+  up to `epoch` (CIFAR-10: 4, 12, 36, 108; a built store: every evaluated epoch), where NASLib
+  repeats 4/12/36/108 as 4/8/20/56 values (88 long); a metric held at one fidelity (So2Sat's
+  108) or not held is refused with one line (`UnknownMetricError`) naming the data that has
+  curves; a metric held at fewer epochs (CIFAR-10's train time: 108) is answered at the last
+  epoch it is held when `full_lc` is not asked.
 A dataset API opened with `measured_only` restricts sampling, mutation, neighbours and the arch
 iterator to measured cells, as the `measured_only` attribute does; every answer is counted in the
 API's `answers` tally (how many were surrogate predictions).
@@ -29,6 +32,7 @@ import numpy as np
 from ..errors import ConfigError, EONASLibError
 from ..space import Cell, CellTable, all_cells, mutate, neighbours, random_cell
 from .dataset_api import DATASETS
+from .curves import learning_curve
 from .encodings import encode, naslib_spec
 from .metric import ACCURACIES, Metric, as_metric, held_epoch, report_unavailable, to_metric_name
 
@@ -191,7 +195,7 @@ class NasBench101SearchSpace:
         dataset_api: dict[str, Any] | None = None,
     ) -> Any:
         """NASLib-style query (percent accuracies; NaN for a metric the benchmark lacks);
-        `full_lc` gives the per-epoch curve up to `epoch`."""
+        `full_lc` gives the learning curve at the recorded fidelities up to `epoch` (`curves`)."""
         if dataset_api is None or "benchmark" not in dataset_api:
             raise ConfigError("query needs dataset_api=get_dataset_api('nasbench101', dataset)")
         benchmark = dataset_api["benchmark"]
@@ -207,15 +211,16 @@ class NasBench101SearchSpace:
                 answers.record(cell, benchmark.metrics)
             return benchmark.query_all(cell, epoch=fidelity).to_dict()
         name = to_metric_name(metric, macro=DATASETS[dataset].macro, strict=False)
+        scale = 100.0 if metric in ACCURACIES else 1.0
+        if full_lc:
+            curve = learning_curve(benchmark, cell, metric.name if name is None else name, epoch, scale)
+            if answers is not None:
+                answers.record(cell, [name])
+            return curve
         if name is None or name not in benchmark.metrics:
             report_unavailable(benchmark.name, metric.name if name is None else name)
-            return [math.nan] * (1 if epoch in (-1, None) else int(epoch)) if full_lc else math.nan
-        scale = 100.0 if metric in ACCURACIES else 1.0
+            return math.nan
         if answers is not None:
             answers.record(cell, [name])
-        if not full_lc:
-            return scale * benchmark.query(cell, name, epoch=held_epoch(benchmark, name, fidelity))
-        values = {e: scale * benchmark.query(cell, name, epoch=held_epoch(benchmark, name, e)) for e in benchmark.fidelities}
-        curve = [values[min(f for f in benchmark.fidelities if f >= e)] for e in range(1, max(benchmark.fidelities) + 1)]
-        return curve if epoch in (-1, None) else curve[: int(epoch)]
+        return scale * benchmark.query(cell, name, epoch=held_epoch(benchmark, name, fidelity))
 
