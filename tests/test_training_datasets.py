@@ -15,6 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
 pytest.importorskip("h5py", reason="training needs h5py (pip install 'eo-naslib[train]')")
+pytest.importorskip("torchmetrics", reason="training needs torchmetrics (pip install 'eo-naslib[train]')")
 
 from eo_naslib.cli import main  # noqa: E402
 from eo_naslib.errors import ConfigError, DataFileError  # noqa: E402
