@@ -329,7 +329,7 @@ def _no_network(*args: Any, **kwargs: Any) -> Any:
     raise OSError(101, "Network is unreachable")
 
 
-def _build_model_stub(cell: Any, config: Any, in_channels: int) -> Any:
+def _build_model_stub(cell: Any, config: Any, in_channels: int, num_classes: int = 17) -> Any:
     raise _LongWork  # building the network is where measuring starts
 
 
@@ -815,6 +815,9 @@ def test_train_and_measure(world):
         options(
             ("--config", mostly(world["good"]["training_yaml"], path_of(world))),
             ("--sensor", st.sampled_from(["s1", "s2", "fusion", "s3"])),
+            ("--dataset", st.sampled_from(["so2sat", "so2sat_v3_block", "folder", "eurosat"])),
+            ("--bands", st.sampled_from(["S2_B02,S2_B03", "S2_B02,S2_B02", "NIR", ""])),
+            ("--split-protocol", st.sampled_from(["seeds", "holdout", "files", "random"])),
             ("--epochs", numbers("1")),
             ("--device", st.sampled_from(["cpu", "auto", "cuda:9", "tpu", "", "cpu:-1"])),
             ("--set", sets),

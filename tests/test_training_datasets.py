@@ -15,6 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
 pytest.importorskip("h5py", reason="training needs h5py (pip install 'eo-naslib[train]')")
+pytest.importorskip("torchmetrics", reason="training needs torchmetrics (pip install 'eo-naslib[train]')")
 
 from eo_naslib.cli import main  # noqa: E402
 from eo_naslib.errors import ConfigError, DataFileError  # noqa: E402
@@ -244,3 +245,14 @@ def test_bad_names_kinds_paths_and_layouts(tmp_path, so2sat_v2):
     assert open_dataset("folder", square, layout="nhwc").band_names[:2] == ("band_0", "band_1")
     s2 = load_splits(open_dataset("so2sat", so2sat_v2, sensor="fusion"), bands=["S2_B08", "S1_B2"])
     assert s2.band_names == ("S2_B08", "S1_B2") and s2.in_channels == 2
+
+
+def test_build_plan_takes_dataset_data_and_split_protocol(npy_nhwc, tmp_path, capsys):
+    config = tmp_path / "plan.yaml"
+    config.write_text("name: synthetic_folder\nsampler: {kind: uniform, n: 2, seed: 0}\njob: train\nsettings: {epochs: 3}\n")
+    args = ["build", "plan", str(config), "--out-dir", str(tmp_path / "plan"), "--data", str(npy_nhwc)]
+    assert main([*args, "--dataset", "folder", "--split-protocol", "files"]) == 0
+    settings = json.loads((tmp_path / "plan" / "plan.json").read_text())["settings"]
+    assert settings == {"epochs": 3, "data_dir": str(npy_nhwc.resolve()), "dataset": "folder", "split_protocol": "files"}
+    shipped = Path(__file__).resolve().parents[1] / "eo_naslib" / "configs" / "creation" / "so2sat_s2.yaml"
+    assert "split_protocol: seeds" in shipped.read_text()  # the seed configs take the seeds' protocol
