@@ -19,6 +19,8 @@ import pytest
 
 pytest.importorskip("submitit", reason="submitit is not installed (pip install 'eo-naslib[cluster]')")
 torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+for _module in ("torchmetrics", "h5py"):  # the rest of the train extra
+    pytest.importorskip(_module, reason="training needs the train extra (pip install 'eo-naslib[train]')")
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan  # noqa: E402
 from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, events, job_dir  # noqa: E402
