@@ -19,6 +19,8 @@ import re
 import pytest
 
 torch_dist = pytest.importorskip("torch.distributed", reason="training needs torch (pip install 'eo-naslib[train]')")
+for _module in ("torchmetrics", "h5py"):  # the rest of the train extra
+    pytest.importorskip(_module, reason="training needs the train extra (pip install 'eo-naslib[train]')")
 
 from eo_naslib.creation import Backend, load_plan, make_plan, read_records, run_plan  # noqa: E402
 from eo_naslib.creation.jobs import DIVERGED, DIVERGENCE, events, job_dir  # noqa: E402

@@ -18,7 +18,9 @@ import time
 import pytest
 
 pytest.importorskip("submitit", reason="submitit is not installed (pip install 'eo-naslib[cluster]')")
-pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+torch = pytest.importorskip("torch", reason="training needs torch (pip install 'eo-naslib[train]')")
+for _module in ("torchmetrics", "h5py"):  # the rest of the train extra
+    pytest.importorskip(_module, reason="training needs the train extra (pip install 'eo-naslib[train]')")
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan  # noqa: E402
 from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, events, job_dir  # noqa: E402
@@ -57,8 +59,16 @@ def trained(plan) -> dict:
     }
 
 
+def saved_epoch(directory) -> int:
+    """The epoch of the job's checkpoint, 0 if none yet (read only: it is written atomically)."""
+    try:
+        return int(torch.load(directory / "checkpoint.pt", map_location="cpu", weights_only=True)["epoch"])
+    except FileNotFoundError:
+        return 0
+
+
 def requeue_one_mid_training(plan, deadline_s: float = 180.0):
-    """Requeue the first SLURM job seen with a checkpoint and no record; returns (job, SLURM id)."""
+    """Requeue the first SLURM job seen with a checkpoint of epoch 1 to 5 (of 8); returns (job, SLURM id)."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         for job in plan.jobs:
@@ -67,8 +77,8 @@ def requeue_one_mid_training(plan, deadline_s: float = 180.0):
                 claim = read_json(directory / CLAIM_INFO)
             except Exception:  # noqa: BLE001 - not started yet, or between writes
                 continue
-            if "slurm_array_job_id" not in claim or not (directory / "checkpoint.pt").exists() or (directory / RECORD).exists():
-                continue
+            if "slurm_array_job_id" not in claim or (directory / RECORD).exists() or not 1 <= saved_epoch(directory) <= 5:
+                continue  # not a SLURM job with epochs still to train
             slurm_id = f"{claim['slurm_array_job_id']}_{claim['slurm_array_task_id']}"
             if subprocess.run(["scontrol", "requeue", slurm_id], capture_output=True).returncode == 0:
                 # SLURM holds a requeued job back for a while (begin time in the future): start it now
