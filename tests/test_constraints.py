@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from eo_naslib.benchmarks import datasets as datasets_module
-from eo_naslib.errors import ConfigError, DataFileError
+from eo_naslib.errors import ConfigError, DataFileError, UnknownArchitectureError
 from eo_naslib.experiments import parse_experiment, run_experiment
 from eo_naslib.experiments import runs as runs_module
 from eo_naslib.experiments.scoring import Scorer
@@ -337,3 +337,21 @@ def test_constrained_experiment_scores_feasible_cells_only(tmp_path, device, cap
     assert none["medians"]["rs_40"]["hypervolume"] == 0.0
     assert (tmp_path / "impossible" / "plots" / "fronts.png").read_bytes()[:4] == b"\x89PNG"
     runs_module.scorer_for.cache_clear()
+
+
+class TabularDevice(SyntheticDevice):
+    """SYNTHETIC tabular-only benchmark: latency of odd rows unknown (raises, as a table does)."""
+
+    def query_rows(self, rows, metric, epoch=None):
+        rows = np.asarray(rows)
+        if metric == "latency_ms" and (rows % 2 == 1).any():
+            raise UnknownArchitectureError(f"row {rows[rows % 2 == 1][0]} has no measured latency_ms")
+        return super().query_rows(rows, metric, epoch)
+
+
+def test_a_constraint_value_the_table_lacks_breaks_the_constraint(space):
+    table = TabularDevice(space)
+    evaluator = Evaluator(table, ["val_accuracy"], budget=10, constraints=["latency_ms <= 1000"])
+    np.testing.assert_array_equal(evaluator.violation([0, 1, 2, 3]), [0.0, np.inf, 0.0, np.inf])
+    evaluator.evaluate(1)
+    assert np.isnan(evaluator.constraint_values([1])[0, 0]) and evaluator.history_violation[0] == np.inf
