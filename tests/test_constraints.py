@@ -335,6 +335,8 @@ def test_constrained_experiment_scores_feasible_cells_only(tmp_path, device, cap
     assert record["front"]["hash"] == [] and record["scores"][-1]["hypervolume"] == 0.0
     assert record["feasibility"]["message"].startswith("no feasible cell")
     assert none["medians"]["rs_40"]["hypervolume"] == 0.0
+    assert none["feasible_per_run"]["rs_40/0"] == record["feasibility"]["message"]
+    assert report["feasible_per_run"]["nsga2_40/0"].endswith("of 40 evaluations feasible")
     assert (tmp_path / "impossible" / "plots" / "fronts.png").read_bytes()[:4] == b"\x89PNG"
     runs_module.scorer_for.cache_clear()
 
