@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from eo_naslib.benchmarks import datasets as datasets_module
-from eo_naslib.errors import ConfigError, DataFileError
+from eo_naslib.errors import ConfigError, DataFileError, UnknownArchitectureError
 from eo_naslib.experiments import parse_experiment, run_experiment
 from eo_naslib.experiments import runs as runs_module
 from eo_naslib.experiments.scoring import Scorer
@@ -21,7 +21,7 @@ from eo_naslib.naslib_compat.config import apply_overrides, validate
 from eo_naslib.naslib_compat.runner import run
 from eo_naslib.search import Evaluator, Objective, Search, SearchResult, minimize, parse_constraints
 from eo_naslib.search.constraints import Constraint, total_violation
-from eo_naslib.search.pareto import Bounds, feasible_first, normalised_hypervolume
+from eo_naslib.search.pareto import feasible_first, normalised_hypervolume
 from eo_naslib.search.problem import CellProblem, genotypes_of
 from eo_naslib.testing import SyntheticBenchmark
 
@@ -270,7 +270,6 @@ def test_hypervolume_counts_feasible_cells_only(device, cap, space):
     assert empty["hypervolume"] == 0.0 and empty["front_size"] == 0.0
     unconstrained = Scorer.for_benchmark(device, objectives, space)
     np.testing.assert_array_equal(unconstrained.bounds.lower, scorer.bounds.lower)  # fixed normalisation
-    assert isinstance(scorer.bounds, Bounds)
 
 
 def test_runner_and_experiment_configs_take_constraints():
@@ -335,5 +334,25 @@ def test_constrained_experiment_scores_feasible_cells_only(tmp_path, device, cap
     assert record["front"]["hash"] == [] and record["scores"][-1]["hypervolume"] == 0.0
     assert record["feasibility"]["message"].startswith("no feasible cell")
     assert none["medians"]["rs_40"]["hypervolume"] == 0.0
+    assert none["feasible_per_run"]["rs_40/0"] == record["feasibility"]["message"]
+    assert report["feasible_per_run"]["nsga2_40/0"].endswith("of 40 evaluations feasible")
     assert (tmp_path / "impossible" / "plots" / "fronts.png").read_bytes()[:4] == b"\x89PNG"
     runs_module.scorer_for.cache_clear()
+
+
+class TabularDevice(SyntheticDevice):
+    """SYNTHETIC tabular-only benchmark: latency of odd rows unknown (raises, as a table does)."""
+
+    def query_rows(self, rows, metric, epoch=None):
+        rows = np.asarray(rows)
+        if metric == "latency_ms" and (rows % 2 == 1).any():
+            raise UnknownArchitectureError(f"row {rows[rows % 2 == 1][0]} has no measured latency_ms")
+        return super().query_rows(rows, metric, epoch)
+
+
+def test_a_constraint_value_the_table_lacks_breaks_the_constraint(space):
+    table = TabularDevice(space)
+    evaluator = Evaluator(table, ["val_accuracy"], budget=10, constraints=["latency_ms <= 1000"])
+    np.testing.assert_array_equal(evaluator.violation([0, 1, 2, 3]), [0.0, np.inf, 0.0, np.inf])
+    evaluator.evaluate(1)
+    assert np.isnan(evaluator.constraint_values([1])[0, 0]) and evaluator.history_violation[0] == np.inf

@@ -15,6 +15,7 @@ from eo_naslib.benchmarks.datasets import open_dataset
 from eo_naslib.benchmarks.joined import parse_join
 from eo_naslib.cli import main
 from eo_naslib.errors import ConfigError, UnknownMetricError
+from eo_naslib.landscape.core import from_benchmark
 from eo_naslib.search import minimize
 from eo_naslib.testing import SyntheticBenchmark
 
@@ -137,3 +138,11 @@ def test_query_command_answers_a_join(data_dir, cifar10, capsys):
     answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert answer["metrics"]["train_time_s"] == cifar10.query(cell_hash, "train_time_s")
     assert answer["measured"]["train_time_s"] is True and "val_accuracy" in answer["metrics"]
+
+
+def test_landscapes_read_a_join(base, store, space):
+    """Footprints use a join as one benchmark: the landscape of a joined metric is its source's."""
+    joined = join_benchmarks(base, store, metrics=["latency_ms"])
+    land = from_benchmark(joined, "latency_ms", space=space)
+    np.testing.assert_array_equal(land.fitness, store.values("latency_ms"))
+    assert land.settings["benchmark"] == "synthetic+synthetic-rpi[latency_ms]" and land.maximise is False

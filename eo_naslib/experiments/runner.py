@@ -75,6 +75,16 @@ def remove_leftovers(directory: Path) -> list[Path]:
     return [path for folder in folders for path in remove_temp_files(folder)]
 
 
+def feasible_per_run(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Per run (`configuration/seed`): how many evaluations met the constraints, or why none did."""
+    return {
+        f"{r['configuration']}/{r['seed']}": r["feasibility"]["message"]
+        or f"{r['feasibility']['feasible']} of {r['feasibility']['evaluated']} evaluations feasible"
+        for r in records
+        if r.get("feasibility")
+    }
+
+
 def summarise(experiment: Experiment) -> dict[str, Any]:
     """Tables, tests, plots and report.json from the run files of `experiment`."""
     records = [
@@ -124,6 +134,7 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
             for record in records
             if (front := record.get("honesty", {}).get("front"))
         },
+        **({"feasible_per_run": feasible_per_run(records)} if experiment.constraints else {}),
         "mann_whitney": tests.to_dict(orient="records"),
         "files": [str(p) for p in (directory / "summary.csv", directory / "mann_whitney.csv", *figures)],
     }
