@@ -1,5 +1,5 @@
 """Copy a `reproduce` run's report into the docs: docs/reproduction.md and its figures under
-docs/figures/reproduction/ (PNG copies, scaled down to at most --max-width pixels).
+docs/figures/reproduction/ (PNG copies, at most --max-width pixels wide, 128 colours).
 
     python scripts/publish_reproduction.py --run-dir /work/repro-out --command "..." --machine "..." --wall "..."
 
@@ -12,32 +12,25 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from io import BytesIO
 from pathlib import Path
 
-import matplotlib
+from PIL import Image
 
-matplotlib.use("Agg")
-
-from matplotlib import image as mpimg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from eo_naslib.io import atomic_write_text, save_figure  # noqa: E402
+from eo_naslib.io import atomic_write_bytes, atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE = re.compile(r"!\[([^\]]*)\]\(([^)]+\.png)\)")
 
 
 def copy_figure(source: Path, target: Path, max_width: int) -> None:
-    """`source` re-drawn at most `max_width` pixels wide (a smaller PNG for the repository)."""
-    pixels = mpimg.imread(source)
-    height, width = pixels.shape[:2]
-    scale = min(1.0, max_width / width)
-    dpi = 100
-    figure = Figure(figsize=(width * scale / dpi, height * scale / dpi), dpi=dpi)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.imshow(pixels, interpolation="antialiased")
-    ax.axis("off")
-    save_figure(figure, target, dpi=dpi)
+    """`source` at most `max_width` pixels wide, as a 128-colour PNG (small for the repository)."""
+    with Image.open(source) as image:
+        image = image.convert("RGB")
+        image.thumbnail((max_width, max_width * 4))
+        buffer = BytesIO()
+        image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
+    atomic_write_bytes(target, buffer.getvalue())
 
 
 def main() -> None:
@@ -47,7 +40,7 @@ def main() -> None:
     parser.add_argument("--machine", required=True, help="where it ran")
     parser.add_argument("--wall", required=True, help="wall time of the run, as measured")
     parser.add_argument("--note", default="", help="a paragraph placed under the header")
-    parser.add_argument("--max-width", type=int, default=900)
+    parser.add_argument("--max-width", type=int, default=800)
     args = parser.parse_args()
     report = (args.run_dir / "report.md").read_text()
     figures = REPO / "docs" / "figures" / "reproduction"
