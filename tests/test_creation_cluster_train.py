@@ -156,13 +156,17 @@ def test_a_retry_that_trains_is_the_record_and_names_the_diverged_seeds(tmp_path
 
 #: TrainConfig().fingerprint() before these settings existed (commit 188d2a8): plans and records keep their ids
 SEED_SETTINGS_FINGERPRINT = "4f206f36cf42993283a6b12d3cbc5d4084267de829dea7910cb298e492c88bab"
+#: what runs before split protocols had names did: the held-out 20% as validation
+BEFORE = {"split_protocol": "holdout"}
 
 
 def test_the_cluster_settings_are_checked_and_keep_existing_fingerprints():
-    assert TrainConfig().fingerprint() == SEED_SETTINGS_FINGERPRINT
-    runtime = TrainConfig(processes=4, divergence_retries=2, chance_after_epochs=5, chance_margin=0.1)
+    assert TrainConfig(**BEFORE).fingerprint() == SEED_SETTINGS_FINGERPRINT
+    assert TrainConfig().fingerprint() != SEED_SETTINGS_FINGERPRINT  # the seeds' protocol trains on other rows
+    assert TrainConfig(**BEFORE, dataset="so2sat", bands="", layout="auto").fingerprint() == SEED_SETTINGS_FINGERPRINT
+    runtime = TrainConfig(**BEFORE, processes=4, divergence_retries=2, chance_after_epochs=5, chance_margin=0.1)
     assert runtime.fingerprint() == SEED_SETTINGS_FINGERPRINT and "lr_scaling" not in runtime.result_dict()
-    assert TrainConfig(lr_scaling="linear").fingerprint() != SEED_SETTINGS_FINGERPRINT
+    assert TrainConfig(**BEFORE, lr_scaling="linear").fingerprint() != SEED_SETTINGS_FINGERPRINT
     for bad, message in (
         ({"lr_scaling": "sqrt"}, "lr_scaling 'sqrt' is unknown; choose one of ['none', 'linear']"),
         ({"processes": -1}, "processes must be an integer, 0 or more, got -1"),

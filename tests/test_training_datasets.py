@@ -92,7 +92,7 @@ def test_npy_folder_with_split_column_learns_and_selects_bands_by_name(npy_nhwc,
 
 def test_npy_nchw_folder_without_split_column_takes_the_seeds_stratified_split(tmp_path):
     folder = write_synthetic_npy_folder(tmp_path / "data", n=200, bands=5, patch=12, classes=4, layout="nchw", seed=3)
-    config = TrainConfig.from_dict({**TINY, "dataset": "folder", "data_dir": str(folder)})
+    config = TrainConfig.from_dict({**TINY, "dataset": "folder", "data_dir": str(folder), "split_protocol": "seeds"})
     splits = load_data(config, None)
     assert (len(splits.x_train), len(splits.x_val), len(splits.x_test)) == (128, 32, 40)  # 64/16/20 of 200
     for part in (splits.y_train, splits.y_val, splits.y_test):  # stratified: every class in every split

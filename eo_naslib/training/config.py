@@ -130,7 +130,8 @@ class TrainConfig:
         }
     )
     #: result keys left out of the fingerprint at this value, so runs made before they existed keep theirs
-    NEUTRAL_DEFAULTS = {"lr_scaling": "none"}
+    #: (before split protocols had names, runs held the 20% out as validation: `holdout`)
+    NEUTRAL_DEFAULTS = {"lr_scaling": "none", "dataset": "so2sat", "bands": "", "split_protocol": "holdout", "layout": "auto"}
 
     def __post_init__(self) -> None:
         if self.sensor not in SENSORS:
