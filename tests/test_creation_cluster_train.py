@@ -108,15 +108,15 @@ def test_a_diverging_cell_is_retried_with_the_next_seed_then_recorded_as_diverge
     job = plan.jobs[0]
     directory = job_dir(plan.results, job.id)
     assert not summary.done and not summary.failed and summary.failed_attempts == 0
-    assert list(summary.diverged) == [job.id] and "diverged with every seed tried ([0, 1]" in summary.diverged[job.id]
-    assert [a["seed"] for a in read_json(directory / DIVERGENCE)["attempts"]] == [0, 1]
+    assert list(summary.diverged) == [job.id] and "diverged with every seed tried ([0, 100]" in summary.diverged[job.id]
+    assert [a["seed"] for a in read_json(directory / DIVERGENCE)["attempts"]] == [0, 100]
     assert all("training loss became" in reason for reason in read_json(directory / DIVERGED)["reasons"])
     assert len(events(directory, "start")) == 1 and len(events(directory, "diverged")) == 1
     status = plan_status(plan)
     assert status["diverged"] == 1 and status["done"] == status["failed"] == 0
     assert status["unfinished"][0]["state"] == "diverged" and "lr 1000000.0" in status["unfinished"][0]["reason"]
     assert status["retried"] == [
-        {"id": job.id, "hash": job.hash, "state": "diverged", "diverged_seeds": [0, 1], "reasons": read_json(directory / DIVERGED)["reasons"]}
+        {"id": job.id, "hash": job.hash, "state": "diverged", "diverged_seeds": [0, 100], "reasons": read_json(directory / DIVERGED)["reasons"]}
     ]
     again = run_one(plan)  # final: reported again, not retrained
     assert list(again.diverged) == [job.id] and len(events(directory, "start")) == 1
@@ -140,18 +140,18 @@ def test_a_retry_that_trains_is_the_record_and_names_the_diverged_seeds(tmp_path
 
     def train_once(cell, run_config, out_dir, resume):
         tried.append((run_config.seed, out_dir.relative_to(tmp_path).as_posix()))
-        if run_config.seed < 7:
+        if run_config.seed < 205:
             raise TrainingDivergedError(f"loss nan with seed {run_config.seed}")
         return {"cell": {"hash": cell.hash}, "settings": run_config.to_dict(), "fingerprint": run_config.fingerprint()}
 
     record = train_with_retries(CELL, config, tmp_path, True, train_once)
-    assert tried == [(5, "."), (6, "seed-6"), (7, "seed-7")]
-    assert record["settings"]["seed"] == 7 and record["fingerprint"] == config.fingerprint() and is_sealed(record)
-    assert record["divergence"]["plan_seed"] == 5 and record["divergence"]["seed"] == 7
-    assert [(a["seed"], a["reason"]) for a in record["divergence"]["diverged"]] == [(5, "loss nan with seed 5"), (6, "loss nan with seed 6")]
+    assert tried == [(5, "."), (105, "seed-105"), (205, "seed-205")]  # never another repeat's seed
+    assert record["settings"]["seed"] == 205 and record["fingerprint"] == config.fingerprint() and is_sealed(record)
+    assert record["divergence"]["plan_seed"] == 5 and record["divergence"]["seed"] == 205
+    assert [(a["seed"], a["reason"]) for a in record["divergence"]["diverged"]] == [(5, "loss nan with seed 5"), (105, "loss nan with seed 105")]
     tried.clear()  # a rerun goes on from the first seed that has not diverged
     train_with_retries(CELL, config, tmp_path, True, train_once)
-    assert tried == [(7, "seed-7")]
+    assert tried == [(205, "seed-205")]
 
 
 #: TrainConfig().fingerprint() before these settings existed (commit 188d2a8): plans and records keep their ids
@@ -194,3 +194,9 @@ def test_processes_follow_the_gpus_a_job_sees(monkeypatch):
     assert resolve_processes(TrainConfig(processes=0)) == 2
     with pytest.raises(ConfigError, match="processes 4 is more than the 2 GPU"):
         resolve_processes(TrainConfig(processes=4))
+
+
+def test_repeats_are_capped_so_a_retry_never_takes_another_repeats_seed():
+    config = {"name": "r", "sampler": {"kind": "lhs", "n": 1, "seed": 3}, "job": "train", "settings": dict(SMALL), "repeats": 101}
+    with pytest.raises(ConfigError, match=re.escape("repeats = 101 is more than 100")):
+        make_plan(config)

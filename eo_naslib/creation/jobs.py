@@ -10,7 +10,7 @@ A job's directory `<results>/<job id>/` holds everything about it:
 - `events/*.json`: one file per start / done / failure (an audit trail of every execution);
 - `diverged.json`: written by a job kind that gave its cell up as diverged (the reasons; see
   `retries`): the job is final, reported as "diverged", never retried;
-- `divergence.json`: the attempts that diverged and were retried with the next seed (see `retries`);
+- `divergence.json`: the attempts that diverged and were retried with a fresh seed (see `retries`);
 - `errors/*.json`: one file per failed attempt (error and traceback); their count is the number
   of attempts that failed, which the coordinator compares with its retry limit;
 - the job kind's own files (training checkpoints), so a rerun resumes a partial job.

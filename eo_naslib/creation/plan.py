@@ -8,7 +8,9 @@ in NB101's labelling (`Cell.nb101()`), so it trains the network NB101 built for 
 
 `repeats: R` (default 1) trains every cell R times, as seed 003 takes a cell's fitness as the
 mean of 3 runs: repeat k is its own job whose settings carry `seed` = the settings' `seed`
-(default 0) + k, so each run has a distinct, recorded seed and its own job id.
+(default 0) + k, so each run has a distinct, recorded seed and its own job id. At most
+`MAX_REPEATS`: a divergence retry steps its seed by that much (`creation.retries`), so a retry
+never trains with another repeat's seed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from ..schema import HASH32, HEX16, FileCheck
 from ..space import Cell
 from .jobs import job_kind
 from .sampling import SAMPLERS, sample_with_walks
+
+#: the most repeats a plan may ask for, and the step of a divergence retry's seed
+MAX_REPEATS = 100
 
 FORMAT = "eo-naslib-plan/1"
 PLAN_FILE = "plan.json"
@@ -151,6 +156,8 @@ def make_plan(config: dict[str, Any]) -> Plan:
     kind = job_kind(config.get("job", "train"))
     settings = dict(config.get("settings") or {})
     repeats = positive_int(config.get("repeats", 1), "repeats")
+    if repeats > MAX_REPEATS:
+        raise ConfigError(f"repeats = {repeats:,} is more than {MAX_REPEATS}; seed 003 uses 3, give at most {MAX_REPEATS}")
     runs = [(s, kind.fingerprint(s)) for s in repeat_settings(settings, repeats)]
     cells, walk_cells = sample_with_walks(kind_name, **sampler)
     walks = [[c.hash for c in w] for w in walk_cells]
@@ -198,7 +205,7 @@ def load_plan(path: str | os.PathLike) -> Plan:
     check = FileCheck(path, "re-create the plan with `eo-naslib build plan CONFIG --out DIR`")
     kind = check.text(check.key(data, "job"), "job")
     settings = check.mapping(check.key(data, "settings"), "settings")
-    repeats = check.integer(data.get("repeats", 1), "repeats", 1)
+    repeats = check.integer(data.get("repeats", 1), "repeats", 1, MAX_REPEATS)
     try:
         runs = [(s, job_kind(kind).fingerprint(s)) for s in repeat_settings(settings, repeats)]
     except ConfigError as exc:

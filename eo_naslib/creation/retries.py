@@ -1,9 +1,9 @@
 """Divergence retries of a train job: a run that diverges (NaN/inf loss, or accuracy at chance
-after `chance_after_epochs`; see `training.loop`) is retried with the next seed, up to
-`divergence_retries` times; then the cell is given up as diverged (seed 002 drops such runs).
+after `chance_after_epochs`; see `training.loop`) is retried with a fresh seed (seed + 100 k for
+retry k: `plan.MAX_REPEATS`, so it never meets another repeat's seed), up to `divergence_retries` times; then the cell is given up as diverged (seed 002 drops such runs).
 
 Nothing is silent. Every diverged attempt is appended to the job's `divergence.json` (seed, reason,
-time), so a rerun of the job goes on from the next seed instead of repeating a deterministic
+time), so a rerun of the job goes on from the next retry's seed instead of repeating a deterministic
 divergence; a record trained after retries carries them in its `divergence` section (with the
 seed the plan asked for: the record's `settings.seed` is the seed that trained it, its
 `fingerprint` the job's); a cell whose every seed diverged gets `diverged.json` with the reasons,
@@ -25,6 +25,7 @@ from ..schema import seal
 from ..space import Cell
 from ..training.config import TrainConfig
 from .jobs import DIVERGED, DIVERGENCE, diverged_attempts
+from .plan import MAX_REPEATS
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,12 @@ TrainOnce = Callable[[Cell, TrainConfig, Path, bool], dict[str, Any]]
 
 
 def train_with_retries(cell: Cell, config: TrainConfig, out_dir: Path, resume: bool, train_once: TrainOnce) -> dict[str, Any]:
-    """Train with `config.seed`, then the next seeds while runs diverge; the record, or
+    """Train with `config.seed`, then retry seeds (steps of `MAX_REPEATS`) while runs diverge; the record, or
     `TrainingDivergedError` once `1 + config.divergence_retries` seeds have diverged."""
     out = Path(out_dir)
     attempts = diverged_attempts(out)
     for attempt in range(len(attempts), config.divergence_retries + 1):
-        seed = config.seed + attempt
+        seed = config.seed + attempt * MAX_REPEATS
         where = out if attempt == 0 else out / f"seed-{seed}"
         try:
             record = train_once(cell, config.replace(seed=seed), where, resume)

@@ -3,7 +3,7 @@
 In one process (`training.job.train_and_measure`), or, with `processes` other than 1, over that many
 data-parallel processes of the job's node (`training.launch.train_with_torchrun`: torchrun inside
 the job, under every backend; 0 takes one process per GPU the engine gave the job: `--devices` /
-Ray's `num_gpus` / SLURM's `gpus_per_node`). A run that diverges is retried with the next seed
+Ray's `num_gpus` / SLURM's `gpus_per_node`). A run that diverges is retried with a fresh seed
 (`retries`). For small cells, one cell per GPU is the local backend's `--devices`, Ray's
 `num_gpus: 1` or SLURM's `gpus_per_node: 1` with `processes: 1`.
 """

@@ -17,7 +17,7 @@ Sources of the defaults:
   batch_size=256, gpus=4 are equivalent"); `none` keeps `batch_size` global and `lr` as given.
 - divergence (seed 002 drops diverged runs): a NaN/inf loss always stops a run; with
   `chance_after_epochs` N > 0 a run whose training accuracy at epoch N is at most the majority
-  class's share + `chance_margin` stops too; a creation job then retries with the next seed up to
+  class's share + `chance_margin` stops too; a creation job then retries with a fresh seed up to
   `divergence_retries` times (see `eo_naslib.creation.retries`).
 """
 
