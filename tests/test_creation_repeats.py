@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from eo_naslib.benchmarks import BenchmarkStore, StoredBenchmark
+from eo_naslib.benchmarks.datasets import DATASETS
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan
 from eo_naslib.creation.store import build_store, store_from_records
 from eo_naslib.errors import ConfigError, DataFileError, UnknownMetricError
 from eo_naslib.landscape.footprint import FootprintSettings, footprint
+from eo_naslib.naslib_compat import Metric, NasBench101SearchSpace, get_dataset_api
+from eo_naslib.naslib_compat import dataset_api as dataset_api_module
 
 
 def repeat_plan(root, repeats=3, **settings):
@@ -38,11 +41,11 @@ def built(tmp_path_factory, space):
         assert not run_plan(plan, backend, progress=False).failed
     store = build_store(plan.results, "synthetic_repeats", root / "data", plan=plan, surrogate=False)
     bench = StoredBenchmark(BenchmarkStore.load(root / "data", "synthetic_repeats"), surrogate=False, space=space)
-    return plan, store, bench
+    return plan, store, bench, root / "data"
 
 
 def test_a_three_repeat_plan_has_three_jobs_per_cell_with_distinct_recorded_seeds(built, tmp_path):
-    plan, _, _ = built
+    plan, *_ = built
     cells = {job.hash for job in plan.jobs}
     assert len(plan.jobs) == 3 * len(cells) and plan.repeats == 3
     for cell in cells:
@@ -58,7 +61,7 @@ def test_a_three_repeat_plan_has_three_jobs_per_cell_with_distinct_recorded_seed
 
 
 def test_the_store_holds_three_records_per_cell_and_serves_them(built):
-    plan, store, bench = built
+    plan, store, bench, _ = built
     records = read_records(plan.results, plan)
     assert len(records) == len(plan.jobs)
     assert store.metrics["val_accuracy"].repeats == 3 and bench.repeats_of("val_accuracy") == 3
@@ -80,7 +83,7 @@ def test_the_store_holds_three_records_per_cell_and_serves_them(built):
 
 
 def test_kappa_losses_and_per_class_accuracies_are_metrics_at_every_epoch(built):
-    plan, store, bench = built
+    plan, store, bench, _ = built
     record = next(r for r in read_records(plan.results) if r["cell"]["hash"] == store.hashes[0] and r["settings"]["seed"] == 10)
     cell = store.hashes[0]
     assert {"val_kappa", "test_kappa", "train_loss", "val_loss", "val_accuracy_class_2"} <= set(bench.metrics)
@@ -92,7 +95,7 @@ def test_kappa_losses_and_per_class_accuracies_are_metrics_at_every_epoch(built)
 
 
 def test_persistence_of_a_footprint_runs_on_the_built_curves(built, space):
-    _, store, bench = built
+    _, store, bench, _ = built
     assert bench.fidelities == (1, 2, 3, 4)
     record = footprint(
         bench,
@@ -109,7 +112,7 @@ def test_persistence_of_a_footprint_runs_on_the_built_curves(built, space):
 
 
 def test_records_that_are_not_repeats_of_one_plan_are_refused(built):
-    plan, _, _ = built
+    plan, *_ = built
     records = read_records(plan.results)
     same_seed = [*records, records[0]]
     with pytest.raises(DataFileError, match="same or no seed"):
@@ -120,3 +123,27 @@ def test_records_that_are_not_repeats_of_one_plan_are_refused(built):
     one_run = [r for r in records if r["settings"]["seed"] == 11]
     single = store_from_records(one_run, "one_run")
     assert single.metrics["val_accuracy"].repeats == 1 and single.provenance["repeats"] == {"count": 1, "seeds": [11]}
+
+
+@pytest.fixture
+def restore_datasets(monkeypatch):
+    """A built store found by `is_dataset` is added to DATASETS and the registry: undone after."""
+    monkeypatch.setattr(dataset_api_module, "_REGISTRY", dict(dataset_api_module._REGISTRY))
+    before = dict(DATASETS)
+    yield
+    DATASETS.clear()
+    DATASETS.update(before)
+
+
+def test_a_built_store_is_a_naslib_dataset_with_its_learning_curves(built, restore_datasets):
+    _, store, bench, data = built
+    api = get_dataset_api("nasbench101", "synthetic_repeats", data_dir=data, measured_only=True)
+    space = NasBench101SearchSpace()
+    cell = str(store.hashes[0])
+    space.set_spec(cell, dataset_api=api)
+    curve = space.query(Metric.VAL_ACCURACY, "synthetic_repeats", full_lc=True, dataset_api=api)
+    assert curve == pytest.approx([100 * bench.query(cell, "val_accuracy", epoch=e) for e in (1, 2, 3, 4)])
+    losses = space.query(Metric.TRAIN_LOSS, "synthetic_repeats", epoch=2, full_lc=True, dataset_api=api)
+    assert losses == pytest.approx([bench.query(cell, "train_loss", epoch=e) for e in (1, 2)])
+    with pytest.raises(UnknownMetricError, match="has no FLOPS, so no learning curve"):
+        space.query(Metric.FLOPS, "synthetic_repeats", full_lc=True, dataset_api=api)
