@@ -105,3 +105,14 @@ def test_naslib_predictor_runner_with_xgb(naslib, tmp_path, data_dir, so2sat_dir
             "dataset", dataset, "predictor", "xgb", "test_size", "10", "train_size_single", "10", "hparams_from_file", "none")
     results = json.loads(next(tmp_path.rglob("errors.json")).read_text())
     assert -1 <= results[-1]["kendalltau"] <= 1 and len(results[-1]["full_testpred"]) == 10
+
+
+@pytest.mark.parametrize("dataset", ["cifar10", "so2sat_lcz42_micro"])
+def test_naslib_nas_predictors_runner_with_npenas_and_xgb(naslib, tmp_path, data_dir, so2sat_dir, dataset):
+    """NASLib's runners/nas_predictors (NPENAS with its XGBoost predictor; the stock space builds a
+    network per sampled cell: ours on So2Sat, nasbench_pytorch's on cifar10)."""
+    _runner(tmp_path, data_dir, so2sat_dir, "nas_predictors", "discrete_config.yaml", "search_space", "nasbench101",
+            "dataset", dataset, "optimizer", "npenas", "search.predictor_type", "xgb", "search.epochs", "8",
+            "search.num_init", "4", "search.k", "4", "search.num_candidates", "5", "search.num_ensemble", "1")
+    _, trajectory = json.loads(next(tmp_path.rglob("errors.json")).read_text())
+    assert len(trajectory["valid_acc"]) == 8 and all(v > 0 for v in trajectory["valid_acc"])

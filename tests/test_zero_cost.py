@@ -22,6 +22,7 @@ from eo_naslib.benchmarks.metrics import METRICS, ZERO_COST_PROXIES  # noqa: E40
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan  # noqa: E402
 from eo_naslib.creation.store import build_store  # noqa: E402
 from eo_naslib.errors import ConfigError, DataFileError  # noqa: E402
+from eo_naslib.naslib_compat.search_space import NASLIB_TUPLE_OPS  # noqa: E402
 from eo_naslib.naslib_compat.zc_api import naslib_tuple_key, zc_table  # noqa: E402
 from eo_naslib.space import Cell, all_cells  # noqa: E402
 from eo_naslib.training.network import build_network  # noqa: E402
@@ -123,8 +124,8 @@ def test_build_plan_job_zc_to_naslib_zc_table(one_torch_thread, tmp_path, synthe
             k: record["zero_cost"][k]["score"] for k in ("synflow", "jacov", "snip")}
         assert 0 < entry["val_accuracy"] <= 100 and isinstance(entry["val_accuracy_measured"], bool)
         key = ast.literal_eval(naslib_tuple_key(cell_hash))  # NASLib's bbo runner evals the keys
-        assert len(key) == 56 and Cell.from_spec({"matrix": [key[i * 7:(i + 1) * 7] for i in range(7)],
-                                                  "ops": [("input", "output", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu")[o] for o in key[49:]]}).hash == cell_hash
+        ops = [NASLIB_TUPLE_OPS[o] for o in key[49:]]
+        assert len(key) == 56 and Cell.from_spec({"matrix": [key[i * 7:(i + 1) * 7] for i in range(7)], "ops": ops}).hash == cell_hash
     with pytest.raises(DataFileError, match="holds no zero-cost scores"):
         zc_table("so2sat_lcz42_micro", "so2sat", str(data_dir))
 

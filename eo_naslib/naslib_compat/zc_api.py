@@ -23,18 +23,17 @@ from ..benchmarks.metrics import ZERO_COST_PREFIX
 from ..errors import DataFileError
 from ..space import all_cells
 from .dataset_api import DATASETS
-from .encodings import naslib_spec
+from .search_space import NasBench101SearchSpace
 
 log = logging.getLogger(__name__)
-#: NASLib's op order in its NB101 56-tuple (conversions.py: `all_ops`)
-TUPLE_OPS = ("input", "output", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu")
 
 
 def naslib_tuple_key(cell_hash: str) -> str:
     """`str()` of NASLib's 56-tuple of NB101's labelling of the cell (padded as NASLib pads)."""
     table = all_cells()
-    spec = naslib_spec(table.cell(table.index(cell_hash)).nb101())
-    return str(tuple(int(b) for b in spec["matrix"].ravel()) + tuple(TUPLE_OPS.index(op) for op in spec["ops"]))
+    arch = NasBench101SearchSpace()
+    arch.set_spec(table.cell(table.index(cell_hash)).nb101())
+    return str(arch.get_tuple())
 
 
 def zc_table(dataset: str, zc_store: str, data_dir: str | None = None) -> dict[str, Any]:
@@ -52,7 +51,9 @@ def zc_table(dataset: str, zc_store: str, data_dir: str | None = None) -> dict[s
     table: dict[str, Any] = {}
     for cell_hash in scores.measured_hashes().tolist():
         entry: dict[str, Any] = {
-            m[len(ZERO_COST_PREFIX):]: {"score": float(scores.query(cell_hash, m))} for m in proxies if scores.is_measured(cell_hash, m)
+            m[len(ZERO_COST_PREFIX):]: {"score": float(scores.query(cell_hash, m))}
+            for m in proxies
+            if scores.is_measured(cell_hash, m)
         }
         entry["val_accuracy"] = 100.0 * float(accuracy.query(cell_hash, metric))
         entry["val_accuracy_measured"] = bool(accuracy.is_measured(cell_hash, metric))
