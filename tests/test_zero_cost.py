@@ -146,3 +146,14 @@ def test_zc_command_prints_scores_and_says_synthetic(one_torch_thread, synthetic
     assert set(printed["zero_cost"]) == {"synflow", "params"}
     assert main(["zc", "--hash", cell_hash, "--data", str(synthetic_dir), "--proxies", "synflw"]) == 2
     assert "unknown zero-cost proxies ['synflw']" in capsys.readouterr().err
+
+
+def test_build_plan_job_zc_from_flags(synthetic_dir, tmp_path, capsys):
+    argv = ["build", "plan", "--job", "zc", "--sampler", "lhs", "--n", "3", "--data", str(synthetic_dir), "--out", str(tmp_path / "p")]
+    assert main(argv) == 0
+    plan = load_plan(tmp_path / "p")
+    assert plan.kind == "zc" and plan.name == "zc-lhs-3" and len(plan.jobs) == 3
+    assert {j.settings["data_dir"] for j in plan.jobs} == {str(Path(synthetic_dir).resolve())}
+    capsys.readouterr()
+    assert main([*argv[:-1], str(tmp_path / "q"), "--runtime", "onnxruntime"]) == 2
+    assert "--runtime is not a setting of --job zc" in capsys.readouterr().err

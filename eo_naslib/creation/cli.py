@@ -75,9 +75,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_measure_plan_arguments(parser: argparse.ArgumentParser) -> None:
-    """`build plan --job measure ...`: a measure-only plan (device profiles, no training) without a YAML."""
-    group = parser.add_argument_group("measure-only plans without a CONFIG (device profiles, no training)")
-    group.add_argument("--job", help="measure: profile cells on a device (see `eo-naslib measure`)")
+    """`build plan --job measure|zc ...`: a measure-only or zero-cost plan (no training) without a YAML."""
+    group = parser.add_argument_group("measure-only and zero-cost plans without a CONFIG (no training)")
+    group.add_argument("--job", help="measure: profile cells on a device (see `eo-naslib measure`); zc: zero-cost scores (with --data)")
     group.add_argument("--sampler", choices=FLAG_SAMPLERS, help="lhs | uniform (with --n) | benchmark (with --benchmark)")
     group.add_argument("--n", type=positive_int, help="cells to measure")
     group.add_argument("--seed", type=non_negative_int, help="sampler seed (default 0)")
@@ -150,8 +150,8 @@ def _plan(args: argparse.Namespace) -> int:
     if args.config is not None and (flags or args.job is not None):
         raise ConfigError(f"give a creation CONFIG or --job measure with its flags, not both (got {args.config} and --{flags[0] if flags else 'job'})")
     if args.config is None:
-        if args.job != "measure":
-            raise ConfigError("give a creation CONFIG, or --job measure --sampler lhs --n N for a measure-only plan")
+        if args.job is None:
+            raise ConfigError("give a creation CONFIG, or --job measure|zc --sampler lhs --n N for a plan without training")
         config = measure_config(vars(args))
     else:
         config = plans.load_config(args.config)

@@ -3,6 +3,8 @@
 `eo-naslib build plan --job measure --sampler lhs --n 500 --device cpu --out DIR` makes the same
 plan as a YAML config with `job: measure`; the plan and its store are named `--name`, by default
 after this machine's device fingerprint (`training.profile.device_name`, e.g. `cpu-amd-epyc-2t`).
+`--job zc --sampler lhs --n 100 --data DIR` makes a zero-cost plan the same way (`creation.zc`; its
+settings: `--sensor`, `--batch-size`, `--stem-channels`; named `zc-lhs-100` unless `--name`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ torch = lazy_module("torch")
 SAMPLER_FLAGS = {"sampler": "kind", "n": "n", "seed": "seed", "benchmark": "name"}
 SETTING_FLAGS = ("device", "runtime", "threads", "batch_size", "warmup", "repeats", "sensor", "stem_channels", "precision")
 FLAG_SAMPLERS = ("lhs", "uniform", "benchmark")
+#: the job kinds a plan made from flags may have, and the setting flags each reads
+FLAG_JOBS = {"measure": SETTING_FLAGS, "zc": ("sensor", "batch_size", "stem_channels")}
 
 
 def given_flags(options: dict[str, Any]) -> list[str]:
@@ -37,13 +41,24 @@ def measure_config(options: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError("--sampler benchmark measures the measured cells of --benchmark NAME; give --benchmark, not --n")
     elif options.get("n") is None or options.get("benchmark") is not None:
         raise ConfigError(f"--sampler {sampler} needs --n (cells to measure) and no --benchmark")
-    settings = {k: options[k] for k in SETTING_FLAGS if options.get(k) is not None}
-    name = options.get("name") or default_name(settings)
+    job = options.get("job")
+    if job not in FLAG_JOBS:
+        raise ConfigError(f"--job {job!r} cannot be planned from flags; give one of {list(FLAG_JOBS)}, or a creation CONFIG")
+    foreign = [k for k in SETTING_FLAGS if options.get(k) is not None and k not in FLAG_JOBS[job]]
+    if foreign:
+        raise ConfigError(f"--{foreign[0].replace('_', '-')} is not a setting of --job {job}; its settings: {list(FLAG_JOBS[job])}")
+    settings = {k: options[k] for k in FLAG_JOBS[job] if options.get(k) is not None}
+    if job == "measure":
+        name = options.get("name") or default_name(settings)
+        description = f"device profiles of {_what(options)} on {name} (measure-only plan, no training)"
+    else:
+        name = options.get("name") or f"zc-{options['sampler']}-{options.get('n') or options.get('benchmark')}"
+        description = f"zero-cost proxy scores of {_what(options)} (untrained networks)"
     return {
         "name": name,
-        "description": f"device profiles of {_what(options)} on {name} (measure-only plan, no training)",
+        "description": description,
         "sampler": {SAMPLER_FLAGS[k]: options[k] for k in SAMPLER_FLAGS if options.get(k) is not None},
-        "job": "measure",
+        "job": job,
         "settings": settings,
         "store": {"name": name},
     }

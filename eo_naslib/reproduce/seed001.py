@@ -80,5 +80,5 @@ ITEMS = [
 ]
 
 NEEDS_DATA = [
-    NeedsData("seed001", f"Figs. 1-10", "NAS process, sampling, So2Sat classes and samples, NB101 design, training pipeline, DDP", "nothing: drawings and photographs, not results"),
+    NeedsData("seed001", "Figs. 1-10", "NAS process, sampling, So2Sat classes and samples, NB101 design, training pipeline, DDP", "nothing: drawings and photographs, not results"),
 ]

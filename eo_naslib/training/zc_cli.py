@@ -21,7 +21,7 @@ DEFAULT_PROXIES = "synflow,jacov,snip"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("zc", help="zero-cost proxy scores of one cell's untrained network")
+    parser = subparsers.add_parser("zc", help="zero-cost proxy scores of one cell's untrained network on So2Sat-layout data")
     add_cell_arguments(parser)
     parser.add_argument("--data", required=True, help="folder with So2Sat LCZ42's training.h5 (the batch is drawn from it)")
     parser.add_argument("--sensor", choices=SENSORS, default="s2", help="input bands (default s2: 10 bands)")

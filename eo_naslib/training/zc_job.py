@@ -28,7 +28,8 @@ from ..errors import ConfigError, DataFileError, positive_int, seed_int
 from ..io import fingerprint
 from ..space import Cell
 from .network import build_network
-from .so2sat import NUM_CLASSES, SENSOR_KEYS, SPLIT_FILES, band_stats, check_file, normalise_, read_labels, read_rows
+from .datasets.loading import band_stats, normalise_
+from .so2sat import NUM_CLASSES, SENSOR_KEYS, SPLIT_FILES, check_file, read_labels, read_rows
 from .zero_cost import check_proxies, naslib_form, zero_cost_scores
 
 FORMAT = "eo_naslib.zero_cost/1"
