@@ -28,8 +28,8 @@ from eo_naslib.io import read_json  # noqa: E402
 from eo_naslib.testing import TINY_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
 
-#: per-epoch checkpoints and enough epochs to requeue a job mid-training
-SETTINGS = {**TINY_TRAINING, "epochs": 8, "lr": 0.05, "bn_momentum": 0.1, "device": "cpu", "checkpoint_every": 1}
+#: per-epoch checkpoints and enough epochs (a few seconds) to requeue a job mid-training
+SETTINGS = {**TINY_TRAINING, "epochs": 24, "lr": 0.05, "bn_momentum": 0.1, "device": "cpu", "checkpoint_every": 1}
 #: figures that are times (they differ between any two runs)
 TIMES = {"train_time_s", "wall_time_s", "latency_ms", "latency_std_ms"}
 ONE_THREAD = "export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1"
@@ -68,7 +68,8 @@ def saved_epoch(directory) -> int:
 
 
 def requeue_one_mid_training(plan, deadline_s: float = 180.0):
-    """Requeue the first SLURM job seen with a checkpoint of epoch 1 to 5 (of 8); returns (job, SLURM id)."""
+    """Requeue the first SLURM job seen with a checkpoint in the first half of its epochs (so the
+    requeue lands before it finishes); returns (job, SLURM id)."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         for job in plan.jobs:
@@ -77,7 +78,7 @@ def requeue_one_mid_training(plan, deadline_s: float = 180.0):
                 claim = read_json(directory / CLAIM_INFO)
             except Exception:  # noqa: BLE001 - not started yet, or between writes
                 continue
-            if "slurm_array_job_id" not in claim or (directory / RECORD).exists() or not 1 <= saved_epoch(directory) <= 5:
+            if "slurm_array_job_id" not in claim or (directory / RECORD).exists() or not 1 <= saved_epoch(directory) <= SETTINGS["epochs"] // 2:
                 continue  # not a SLURM job with epochs still to train
             slurm_id = f"{claim['slurm_array_job_id']}_{claim['slurm_array_task_id']}"
             if subprocess.run(["scontrol", "requeue", slurm_id], capture_output=True).returncode == 0:
