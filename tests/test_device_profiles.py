@@ -47,13 +47,29 @@ def test_profile_records_batch_1_and_batch_statistics_memory_and_fingerprint(one
     details = result["profile"]
     single, batched = details["batch_1"], details["batch"]
     assert result["latency_ms"] == single["mean_ms"] and result["latency_median_ms"] == single["median_ms"]
-    assert min(single.values()) >= 0 and single["p95_ms"] >= single["median_ms"]
+    assert min(single[k] for k in ("mean_ms", "std_ms", "median_ms", "p95_ms")) >= 0 and single["p95_ms"] >= single["median_ms"]
+    assert len(single["warmup_ms"]) == len(batched["warmup_ms"]) == 1 and single["warmup_ms"][0] > 0
     assert batched["batch_size"] == 3 and result["throughput_images_per_s"] == pytest.approx(3000 / batched["mean_ms"])
     assert result["peak_memory_mib"] >= 0 and "RSS" in details["memory"]["method"]
     assert details["window"] == "forward pass only, input already on the device"
     device = result["device"]
     assert device["type"] == "cpu" and device["threads"] == 1 and device["dtype"] == "fp32" and device["torch"] == torch.__version__
     assert profile.device_name(device).startswith("cpu-") and profile.device_name(device).endswith("-1t")
+
+
+def test_a_stated_batch_of_1_is_timed_once_for_both_points(one_torch_thread, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(profile, "time_runs", lambda run, warmup, repeats, sync: calls.append((warmup, repeats)) or ([1.0] * warmup, [2.0] * repeats))
+    result = profile.profile_network(tiny_model(), (10, 32, 32), torch.device("cpu"), batch_size=1, warmup=2, repeats=3, powercap=tmp_path)
+    assert calls == [(2, 0), (0, 3)]  # one warm-up, one timed set
+    assert result["profile"]["batch"]["mean_ms"] == result["latency_ms"] == 2.0 and result["throughput_images_per_s"] == 500.0
+    assert result["profile"]["batch_1"]["warmup_ms"] == [1.0, 1.0]
+
+
+def test_macs_counted_from_the_cell_equal_the_run_models(one_torch_thread, tmp_path):
+    config = TrainConfig(sensor="s2", **TINY)
+    counted = profile.profile_network(tiny_model(), (10, 32, 32), torch.device("cpu"), batch_size=1, warmup=0, repeats=1, powercap=tmp_path)
+    assert profile.cell_macs(CELL, config, 10, 17, (32, 32)) == counted["macs"]
 
 
 def test_latency_statistics_match_numpy():

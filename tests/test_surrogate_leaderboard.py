@@ -35,7 +35,7 @@ def test_graph_statistics_of_a_cell_counted_by_hand(space):
                 "paths": 4, "input_out_degree": 2, "output_in_degree": 1}  # fmt: skip
     assert dict(zip(GRAPH_STATISTICS, graph_statistics(space, np.array([row]))[0].tolist())) == expected
     shapes = {name: make(space, np.array([row, 0])).shape for name, make in FEATURE_SETS.items()}
-    assert shapes == {"one-hot": (2, 40), "path": (2, 364), "graph-stats": (2, 10), "one-hot+graph-stats": (2, 50)}
+    assert shapes == {"one-hot": (2, 40), "path": (2, 364), "graph-stats": (2, 10), "one-hot+graph-stats": (2, 50), "costs": (2, 10), "one-hot+costs": (2, 50)}
 
 
 def test_top_precision():

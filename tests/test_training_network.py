@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import json
 
 import numpy as np
@@ -105,6 +107,9 @@ def _check_hardware_metrics():
     metrics = hardware_metrics(model, (10, 32, 32), cpu, batch_size=4, warmup=1, repeats=3)
     assert metrics["params"] == count_parameters(model) and metrics["macs"] == count_macs(model, (10, 32, 32))
     assert metrics["size_kb"] > metrics["params"] * 4 / 1024
+    saved = io.BytesIO()
+    torch.save(model.state_dict(), saved)
+    assert metrics["size_kb"] == len(saved.getvalue()) / 1024  # counted as written, nothing kept
     assert metrics["latency_ms"] > 0 and metrics["latency_std_ms"] >= 0 and metrics["latency_batch_size"] == 4
     assert metrics["throughput_images_per_s"] == pytest.approx(4 / (metrics["latency_ms"] / 1000))
     assert "input already on the device" in metrics["latency_window"] and metrics["device"]["type"] == "cpu"

@@ -4,8 +4,9 @@ Hyperparameters come from `benchmarks_data/surrogates.json` (tuned once by cross
 shipped with the data) when the column's measured values are the ones they were tuned on, else
 from `tune_regressor`'s cross-validation (always with `tune=True`). Predictions are clipped to the
 measured range in their stored dtype (float32), so no predicted value leaves that range.
-A column's record may name another feature set of `features.FEATURE_SETS` (chosen by the
-surrogate leaderboard, docs/surrogates.md; default the one-hot features). Each prediction also
+A shipped column's record may name another feature set of `features.FEATURE_SETS` (chosen by the
+surrogate leaderboard, docs/surrogates.md; else the one-hot features); other columns use
+`features.default_features` (the one-hot features, plus network costs for device metrics). Each prediction also
 gets a calibrated standard deviation (`uncertainty.calibrate`, on the same
 seeded CV folds), stored beside it as `predicted_std`.
 """
@@ -24,7 +25,7 @@ from tqdm import tqdm
 from ..errors import DataFileError
 from ..io import read_json
 from ..space import CellTable, all_cells
-from .features import DEFAULT_FEATURES, FEATURE_SETS
+from .features import DEFAULT_FEATURES, FEATURE_SETS, default_features
 from .sources import SURROGATES_FILE, bundled_dir
 from .store import BenchmarkStore
 from .surrogate import FEATURE_ENCODING, CVScores, cell_features, fit_regressor, out_of_fold, tune_regressor
@@ -99,7 +100,7 @@ def complete_with_surrogates(
         fingerprint = target_sha256(target)
         record = shipped.get(key)
         matches = record is not None and record.get("target_sha256") == fingerprint and record.get("seed") == seed
-        feature_name = record.get("features", DEFAULT_FEATURES) if matches else DEFAULT_FEATURES
+        feature_name = record.get("features", DEFAULT_FEATURES) if matches else default_features(key)
         features = feature_set(space, feature_name, computed)
         measured = features[rows]
         if matches and not tune:

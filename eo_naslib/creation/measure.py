@@ -20,7 +20,8 @@ from ..space import Cell
 from ..training import limits, loop
 from ..training.config import SENSORS, TrainConfig
 from ..training.job import versions
-from ..training.profile import RUNTIMES, network_for_profile, profile_network
+from ..training.profile import RUNTIMES, cell_macs, network_for_profile, profile_network
+from ..training.so2sat import NUM_CLASSES, PATCH
 from .jobs import JobKind, register_job_kind
 
 MEASURE_FORMAT = "eo_naslib.creation.measure/1"
@@ -92,7 +93,7 @@ def measure_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: boo
     limits.check_memory(estimate, device, f"measuring with batch_size {checked['batch_size']}")
     profile = profile_network(
         network_for_profile(cell, config),
-        (config.in_channels, 32, 32),
+        (config.in_channels, PATCH, PATCH),
         device,
         batch_size=checked["batch_size"],
         warmup=checked["warmup"],
@@ -102,6 +103,7 @@ def measure_job(cell: Cell, settings: dict[str, Any], out_dir: Path, resume: boo
         include_copy=checked["include_copy"],
         bf16=loop.use_bf16(config, device),
         channels_last=device.type == "cuda" and checked["runtime"] == "torch",
+        macs=cell_macs(cell, config, config.in_channels, NUM_CLASSES, (PATCH, PATCH)),
     )
     return {
         "format": MEASURE_FORMAT,

@@ -218,6 +218,7 @@ def _measure(args: argparse.Namespace) -> int:
         bf16=bf16,
         channels_last=device.type == "cuda" and args.runtime == "torch",
         include_copy=args.include_copy,
+        macs=profile.cell_macs(cell, config, in_channels, num_classes, patch),
     )
     print(json.dumps(result))
     return 0

@@ -1,9 +1,10 @@
 """Hardware metrics of one network on the current device: latency, throughput, size, MACs.
 
-Latency: `warmup` untimed forward passes, then `repeats` timed ones of a batch already on the
-device (host-to-device copy excluded unless `include_copy`); CUDA is timed with events after
-`torch.cuda.synchronize`, CPU with `time.perf_counter`. bf16 autocast and channels_last only on
-CUDA. MACs are counted by `torch.utils.flop_counter` (convolutions and matrix products; FLOPs/2)
+Latency (`time_runs`, the one timer of training records and device profiles): `warmup` forward
+passes, then `repeats` timed ones of a batch already on the device (host-to-device copy excluded
+unless `include_copy`), each timed with `time.perf_counter` and the device synchronised before and
+after it on CUDA; the warm-up passes are timed too, so a record shows whether they sufficed.
+bf16 autocast and channels_last only on CUDA. MACs are counted by `torch.utils.flop_counter` (convolutions and matrix products; FLOPs/2)
 for one image; `ptflops_macs` is an independent cross-check (module hooks) over the same layers.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
-from io import BytesIO
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -56,16 +57,44 @@ def ptflops_macs(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
     return int(macs)
 
 
+class _ByteCounter:
+    """A write-only stream that counts the bytes written to it and keeps none."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 def state_dict_kib(model: nn.Module) -> float:
-    """Size of the saved weights (`torch.save` of the state dict) in KiB."""
-    buffer = BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return len(buffer.getvalue()) / 1024
+    """Size of the saved weights (`torch.save` of the state dict) in KiB, counted as it is written."""
+    counter = _ByteCounter()
+    torch.save(model.state_dict(), counter)
+    return counter.written / 1024
 
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def time_runs(run: Callable[[], Any], warmup: int, repeats: int, sync: Callable[[], None]) -> tuple[list[float], list[float]]:
+    """(milliseconds of the `warmup` passes, of the `repeats` timed ones) of calls of `run`, each
+    between two `sync()` calls."""
+    sync()
+    warm: list[float] = []
+    timed: list[float] = []
+    for i in range(warmup + repeats):
+        begin = time.perf_counter()
+        run()
+        sync()
+        (warm if i < warmup else timed).append((time.perf_counter() - begin) * 1000.0)
+    return warm, timed
 
 
 def measure_latency(
@@ -92,23 +121,12 @@ def measure_latency(
     if channels_last:
         on_device = on_device.contiguous(memory_format=torch.channels_last)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
-    times = []
-    with torch.no_grad(), autocast:
-        for i in range(warmup + repeats):
-            _sync(device)
-            if device.type == "cuda":
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                start.record()
-                model(host.to(device, non_blocking=True) if include_copy else on_device)
-                end.record()
-                end.synchronize()
-                elapsed = start.elapsed_time(end)
-            else:
-                begin = time.perf_counter()
-                model(host.to(device) if include_copy else on_device)
-                elapsed = (time.perf_counter() - begin) * 1000.0
-            if i >= warmup:
-                times.append(elapsed)
+
+    def forward() -> None:
+        with torch.no_grad(), autocast:
+            model(host.to(device, non_blocking=True) if include_copy else on_device)
+
+    _, times = time_runs(forward, warmup, repeats, lambda: _sync(device))
     mean = statistics.fmean(times)
     return {
         "latency_ms": mean,

@@ -2,9 +2,10 @@
 
 - `check_device`: training and measuring need a device that computes: `cpu` or an existing `cuda:N`
   (`meta` only records shapes, so its "latency" would be a number for nothing).
-- `estimate_bytes` / `check_memory`: the network is built on the `meta` device (shapes only, no
-  storage) and one image is pushed through it with forward hooks that add up every module's output
-  (what autograd keeps for the backward pass); the estimate is
+- `estimate_bytes` / `check_memory`: every leaf module's output for one image (what autograd keeps
+  for the backward pass), counted from the cell without building the network
+  (`space.costs.module_output_elements`; equal to forward hooks on the built network, tested), and
+  the analytic parameter count; the estimate is
   `parameters x 4 B x copies + batch x activations x 4 B`, where `copies` is 4 for training
   (weights, gradients, momentum, a spare for the optimizer step) and 1 for measuring (an upper
   bound there: inference frees activations as it goes). Checked on this CPU against the peak RSS of
@@ -19,11 +20,11 @@ import os
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from ..errors import ConfigError
 from ..space import Cell
-from .network import NB101Network
+from ..space.costs import module_output_elements, network_costs
+from .parameters import parameter_count
 from .so2sat import NUM_CLASSES, PATCH
 
 #: device types that compute
@@ -76,23 +77,12 @@ def estimate_bytes(
     num_classes: int = NUM_CLASSES,
     patch: tuple[int, int] = (PATCH, PATCH),
 ) -> MemoryEstimate:
-    """Memory one step of the network needs, from its shapes on the `meta` device (nothing allocated)."""
-    with torch.device("meta"):
-        model = NB101Network(cell, in_channels, num_classes, stem_channels, num_stacks, cells_per_stack)
-        image = torch.empty(1, in_channels, *patch)
-    outputs = [0]
-
-    def count(module: nn.Module, inputs: object, output: torch.Tensor) -> None:
-        outputs[0] += output.numel()
-
-    hooks = [m.register_forward_hook(count) for m in model.modules() if not list(m.children())]
-    model.eval()  # batch statistics of one image would be refused at 1x1; shapes are the same
-    with torch.no_grad():
-        model(image)
-    for hook in hooks:
-        hook.remove()
-    parameters = sum(p.numel() for p in model.parameters())
-    return MemoryEstimate(parameters, 0, 0, outputs[0] * FLOAT_BYTES).at(batch_size, training)
+    """Memory one step of the network needs, counted from the cell (nothing built or allocated)."""
+    matrix, labels = cell.padded()
+    costs = network_costs(matrix[None], labels[None], in_channels, num_classes, stem_channels, num_stacks, cells_per_stack, patch)
+    elements = int(module_output_elements(costs, num_classes)[0])
+    parameters = parameter_count(cell, in_channels, num_classes, stem_channels, num_stacks, cells_per_stack)
+    return MemoryEstimate(parameters, 0, 0, elements * FLOAT_BYTES).at(batch_size, training)
 
 
 def available_bytes(device: torch.device) -> int:

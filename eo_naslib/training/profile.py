@@ -1,13 +1,14 @@
 """A device profile of one network: latency statistics at batch 1 and at a stated batch, throughput,
 peak memory, energy per inference and the device's fingerprint, on torch or ONNX Runtime.
 
-Timing: `warmup` untimed forward passes, then `repeats` timed ones (`time.perf_counter`, the
-device synchronised before and after each on CUDA), of an input already on the device (the
-host-to-device copy is timed only with `include_copy`). Batch 1 gives `latency_ms` (mean),
+Timing (`hardware.time_runs`): `warmup` forward passes, then `repeats` timed ones
+(`time.perf_counter`, the device synchronised before and after each on CUDA), of an input already
+on the device (the host-to-device copy is timed only with `include_copy`). The warm-up passes'
+times are kept too (`warmup_ms`), so a profile shows whether its warm-up sufficed. Batch 1 gives `latency_ms` (mean),
 `latency_std_ms`, `latency_median_ms`, `latency_p95_ms`; the stated batch `latency_batch_ms` and
-`throughput_images_per_s`.
+`throughput_images_per_s`. A stated batch of 1 is the batch-1 point: one set of timings serves both.
 
-Peak memory, over the stated batch's passes: on CUDA the allocator's peak
+Peak memory, over the stated batch's timed passes: on CUDA the allocator's peak
 (`torch.cuda.max_memory_allocated` after a reset: weights, input and activations); on CPU the
 process's peak RSS growth above its RSS before the passes (`VmHWM` after resetting it through
 `/proc/self/clear_refs`, glibc's free memory returned first by `malloc_trim`; else
@@ -25,7 +26,6 @@ import ctypes.util
 import platform
 import re
 import resource
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,9 +37,10 @@ from torch import nn
 from ..errors import ConfigError, non_negative_int, positive_int
 from . import onnx_runtime
 from ..space import Cell
+from ..space.costs import network_costs, total_macs
 from .config import TrainConfig
 from .energy import POWERCAP, EnergyCounter, energy_counter, nvml_driver
-from .hardware import count_macs, device_description, state_dict_kib
+from .hardware import count_macs, device_description, state_dict_kib, time_runs
 from .network import NB101Network, build_network, count_parameters
 from .so2sat import NUM_CLASSES
 
@@ -59,20 +60,6 @@ def latency_stats(times_ms: list[float]) -> dict[str, float]:
         "median_ms": float(np.median(values)),
         "p95_ms": float(np.percentile(values, 95)),
     }
-
-
-def time_runs(run: Callable[[], Any], warmup: int, repeats: int, sync: Callable[[], None]) -> list[float]:
-    """Milliseconds of `repeats` calls of `run` after `warmup` untimed ones, synchronised around each."""
-    for _ in range(warmup):
-        run()
-    sync()
-    times = []
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        run()
-        sync()
-        times.append((time.perf_counter() - begin) * 1000.0)
-    return times
 
 
 # ---------------------------------------------------------------------------------- memory
@@ -142,6 +129,16 @@ def network_for_profile(
     return model
 
 
+def cell_macs(cell: Cell, config: TrainConfig, in_channels: int, num_classes: int, patch: tuple[int, int]) -> int:
+    """MACs per image of `cell`'s network in `config`'s shape, counted from the cell (`space.costs`;
+    equal to `count_macs` on the built network, tested) without a forward pass."""
+    matrix, labels = cell.padded()
+    costs = network_costs(
+        matrix[None], labels[None], in_channels, num_classes, config.stem_channels, config.num_stacks, config.cells_per_stack, patch
+    )
+    return int(total_macs(costs)[0])
+
+
 # ---------------------------------------------------------------------------------- device
 def device_fingerprint(device: torch.device, runtime: str, dtype: str, threads: int) -> dict[str, Any]:
     """What the figures depend on: device name, driver/CUDA, torch and runtime versions, threads, dtype."""
@@ -204,8 +201,10 @@ def profile_network(
     bf16: bool = False,
     channels_last: bool = False,
     powercap: Path = POWERCAP,
+    macs: int | None = None,
 ) -> dict[str, Any]:
-    """The device profile of `model` (module docstring): flat metrics, `profile` details, `device`."""
+    """The device profile of `model` (module docstring): flat metrics, `profile` details, `device`.
+    `macs` per image is counted by running the model (`count_macs`) unless given (`cell_macs`)."""
     batch_size, repeats = positive_int(batch_size, "batch_size"), positive_int(repeats, "repeats")
     warmup = non_negative_int(warmup, "warmup")
     if runtime not in RUNTIMES:
@@ -217,7 +216,7 @@ def profile_network(
     result: dict[str, Any] = {
         "params": count_parameters(model),
         "size_kb": state_dict_kib(model),
-        "macs": count_macs(model, input_shape),
+        "macs": count_macs(model, input_shape) if macs is None else macs,
         "input_shape": list(input_shape),
     }
     forward = _runner(model, input_shape, runtime, device, threads, bf16, channels_last)
@@ -235,9 +234,13 @@ def profile_network(
             ready = ready.contiguous(memory_format=torch.channels_last)
         return lambda: forward(ready)
 
-    single, energy_one = _timed(pass_of(1), warmup, repeats, sync, counter)
-    run_batch = pass_of(batch_size)
-    (batch_times, energy_batch), memory = peak_memory(lambda: _timed(run_batch, warmup, repeats, sync, counter), device)
+    if batch_size == 1:
+        (warm_one, single, energy_one), memory = peak_memory(lambda: _timed(pass_of(1), warmup, repeats, sync, counter), device)
+        warm_batch, batch_times, energy_batch = warm_one, single, energy_one
+    else:
+        warm_one, single, energy_one = _timed(pass_of(1), warmup, repeats, sync, counter)
+        run_batch = pass_of(batch_size)
+        (warm_batch, batch_times, energy_batch), memory = peak_memory(lambda: _timed(run_batch, warmup, repeats, sync, counter), device)
     batched = latency_stats(batch_times)
     stats = latency_stats(single)
     result.update(
@@ -259,8 +262,8 @@ def profile_network(
         "window": "forward pass incl. host-to-device copy" if include_copy and device.type == "cuda" else "forward pass only, input already on the device",
         "warmup": warmup,
         "repeats": repeats,
-        "batch_1": stats,
-        "batch": {"batch_size": batch_size, **batched, "throughput_images_per_s": result["throughput_images_per_s"]},
+        "batch_1": {**stats, "warmup_ms": warm_one},
+        "batch": {"batch_size": batch_size, **batched, "throughput_images_per_s": result["throughput_images_per_s"], "warmup_ms": warm_batch},
         "memory": {**memory, "batch_size": batch_size},
         "energy": energy,
         "channels_last": channels_last,
@@ -269,13 +272,12 @@ def profile_network(
     return result
 
 
-def _timed(run: Callable[[], Any], warmup: int, repeats: int, sync: Callable[[], None], counter: EnergyCounter | None) -> tuple[list[float], float]:
-    """(timings in ms, mJ the energy counter saw over the timed runs, 0 without a counter)."""
-    if counter is None:
-        return time_runs(run, warmup, repeats, sync), 0.0
-    for _ in range(warmup):
-        run()
-    sync()
-    before = counter.read()
-    times = time_runs(run, 0, repeats, sync)
-    return times, counter.delta_mj(before, counter.read())
+def _timed(
+    run: Callable[[], Any], warmup: int, repeats: int, sync: Callable[[], None], counter: EnergyCounter | None
+) -> tuple[list[float], list[float], float]:
+    """(warm-up times, timed times in ms, mJ the energy counter saw over the timed runs; 0 without one)."""
+    warm, _ = time_runs(run, warmup, 0, sync)
+    before = counter.read() if counter is not None else None
+    _, times = time_runs(run, 0, repeats, sync)
+    energy = counter.delta_mj(before, counter.read()) if counter is not None else 0.0
+    return warm, times, energy
