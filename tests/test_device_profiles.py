@@ -47,6 +47,7 @@ def test_profile_records_batch_1_and_batch_statistics_memory_and_fingerprint(one
     details = result["profile"]
     single, batched = details["batch_1"], details["batch"]
     assert result["latency_ms"] == single["mean_ms"] and result["latency_median_ms"] == single["median_ms"]
+    assert result["latency_min_ms"] == single["min_ms"] <= single["median_ms"]
     assert min(single[k] for k in ("mean_ms", "std_ms", "median_ms", "p95_ms")) >= 0 and single["p95_ms"] >= single["median_ms"]
     assert len(single["warmup_ms"]) == len(batched["warmup_ms"]) == 1 and single["warmup_ms"][0] > 0
     assert batched["batch_size"] == 3 and result["throughput_images_per_s"] == pytest.approx(3000 / batched["mean_ms"])
@@ -74,7 +75,7 @@ def test_macs_counted_from_the_cell_equal_the_run_models(one_torch_thread, tmp_p
 
 def test_latency_statistics_match_numpy():
     stats = profile.latency_stats([1.0, 2.0, 3.0, 4.0, 10.0])
-    assert stats == {"mean_ms": 4.0, "std_ms": pytest.approx(3.5355339), "median_ms": 3.0, "p95_ms": pytest.approx(8.8)}
+    assert stats == {"mean_ms": 4.0, "std_ms": pytest.approx(3.5355339), "median_ms": 3.0, "p95_ms": pytest.approx(8.8), "min_ms": 1.0}
 
 
 def test_a_device_without_energy_counters_has_no_energy_and_says_why(one_torch_thread, tmp_path):

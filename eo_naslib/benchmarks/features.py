@@ -122,7 +122,7 @@ DEVICE_FEATURES = "one-hot+costs"
 #: metrics that measure what a network costs on a device (completed with `DEVICE_FEATURES`)
 DEVICE_METRICS = frozenset(
     {
-        "latency_ms", "latency_std_ms", "latency_median_ms", "latency_p95_ms", "latency_batch_ms",
+        "latency_ms", "latency_std_ms", "latency_median_ms", "latency_p95_ms", "latency_min_ms", "latency_batch_ms",
         "throughput_images_per_s", "peak_memory_mib", "energy_mj", "params", "size_kb", "macs",
     }
 )  # fmt: skip

@@ -41,6 +41,7 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("latency_std_ms", "ms", False, "standard deviation of the inference latency"),
         MetricInfo("latency_median_ms", "ms", False, "median inference latency at batch 1 (device profiles)"),
         MetricInfo("latency_p95_ms", "ms", False, "95th percentile of the inference latency at batch 1 (device profiles)"),
+        MetricInfo("latency_min_ms", "ms", False, "fastest timed pass at batch 1 (device profiles; repeats best on a shared machine)"),
         MetricInfo("latency_batch_ms", "ms", False, "mean latency of one forward pass at the profile's stated batch"),
         MetricInfo("throughput_images_per_s", "images/s", True, "images per second at the profile's stated batch"),
         MetricInfo("peak_memory_mib", "MiB", False, "peak inference memory (CUDA allocator peak; CPU: peak RSS growth)"),

@@ -41,7 +41,7 @@ MEASURE_DEFAULTS: dict[str, Any] = {
 }
 #: the record's benchmark metrics (`energy_mj` only where a counter was read)
 METRIC_KEYS = (
-    "latency_ms", "latency_std_ms", "latency_median_ms", "latency_p95_ms", "latency_batch_ms",
+    "latency_ms", "latency_std_ms", "latency_median_ms", "latency_p95_ms", "latency_min_ms", "latency_batch_ms",
     "throughput_images_per_s", "peak_memory_mib", "energy_mj", "params", "size_kb", "macs",
 )  # fmt: skip
 _NETWORK_KEYS = ("sensor", "stem_channels", "num_stacks", "cells_per_stack", "device", "precision")
