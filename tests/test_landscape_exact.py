@@ -76,6 +76,73 @@ def test_exact_count_needs_complete_landscape():
         optima.exact_local_optima(land)
 
 
+def line_landscape() -> Landscape:
+    """Three paths 0-1-...-6, 7-8-9 and 10-11-12 (symmetric): the plateau {0, 1} (5) and {3, 4, 5} (6)
+    are optimal, 9 is a strict optimum, {7, 8} (2) is not (8 has the fitter neighbour 9) and 10-11-12
+    is one equal plateau (all cells optima)."""
+    fitness = [5, 5, 4, 6, 6, 6, 1, 2, 2, 3, 7, 7, 7]
+    pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (7, 8), (8, 9), (10, 11), (11, 12)]
+    table = np.full((13, 1), -1)
+    for a, b in pairs:
+        table[a, 0] = b
+    return landscape_of(fitness, table)
+
+
+def test_plateau_count_on_hand_built_line():
+    land = line_landscape()
+    assert np.flatnonzero(optima.local_optima_mask(land)).tolist() == [0, 1, 3, 4, 5, 7, 9, 10, 11, 12]
+    exact = optima.exact_local_optima(land)
+    assert exact["count"] == 10
+    assert exact["plateaus"] == {
+        "count": 4, "cells": 9, "optima_with_equal_neighbour": 9, "optima_off_plateaus": 1
+    }
+
+
+def brute_neutral_reach(fitness, nbrs, start):
+    """Cells reachable from `start` by moves between equally fit known neighbours (start included)."""
+    seen, queue = {start}, deque([start])
+    while queue:
+        x = queue.popleft()
+        for y in nbrs[x]:
+            if y not in seen and fitness[y] == fitness[x]:
+                seen.add(y)
+                queue.append(y)
+    return frozenset(seen)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000), symmetric=st.booleans(), maximise=st.booleans(), unknown=st.floats(0, 0.3)
+)
+def test_optimal_plateaus_match_brute_force(seed, symmetric, maximise, unknown):
+    rng = np.random.default_rng(seed)
+    n = 60
+    table = random_table(n, 3, seed)
+    fitness = rng.integers(0, 4, n).astype(float)  # many ties on purpose
+    fitness[rng.random(n) < unknown] = np.nan
+    land = landscape_of(fitness, table, symmetric, maximise)
+    nbrs = [{y for y in row if not np.isnan(fitness[y])} for row in brute_neighbours(table, symmetric)]
+    known = [r for r in range(n) if not np.isnan(fitness[r])]
+    sign = 1 if maximise else -1
+    improvable = {r for r in known if any(sign * fitness[y] > sign * fitness[r] for y in nbrs[r])}
+    reach = {r: brute_neutral_reach(fitness, nbrs, r) for r in known}
+    # optimal plateau: a neutral reach set that every member reaches exactly, with no improvable member
+    plateaus = {
+        reach[r] for r in known if all(reach[y] == reach[r] for y in reach[r]) and not reach[r] & improvable
+    }
+    cells = set().union(*plateaus)
+    optimum_cells = set(known) - improvable
+    result = optima.optimal_plateaus(land)
+    assert result == {
+        "count": len(plateaus),
+        "cells": len(cells),
+        "optima_with_equal_neighbour": sum(
+            any(fitness[y] == fitness[r] for y in nbrs[r]) for r in optimum_cells
+        ),
+        "optima_off_plateaus": len(optimum_cells - cells),
+    }
+
+
 def brute_bils(fitness, nbrs, start):
     x, steps = start, 0
     while True:

@@ -61,6 +61,9 @@ def test_record_has_every_feature_and_settings(record):
     assert record["ruggedness"]["walks"] == 10 and len(record["ruggedness"]["series"][0]) == 41
     lo = record["local_optima"]
     assert lo["exact"]["count"] > 0 and lo["birthday"]["trials"] == 3 and lo["nn_proxy"]["samples"] == 60
+    plateaus = lo["exact"]["plateaus"]
+    assert 0 < plateaus["count"] <= plateaus["cells"] <= lo["exact"]["count"]
+    assert plateaus["cells"] + plateaus["optima_off_plateaus"] == lo["exact"]["count"]
     assert record["neutrality"]["cells"] == 423_624
     assert "persistence" not in record  # one fidelity only
 
@@ -116,7 +119,7 @@ def test_cli_footprint_and_compare(monkeypatch, synthetic, tmp_path, capsys):
     ]
     assert main(args) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["summary"]["exact_optima"] > 0
+    assert printed["summary"]["exact_optima"] >= printed["summary"]["optimal_plateaus"] > 0
     for name in ("footprint.json", "fdc.png", "walks.png", "densities.png", "radar.png"):
         assert (out / name).stat().st_size > 0
     radar = tmp_path / "radar.png"

@@ -148,6 +148,7 @@ def summary(record: dict) -> dict:
         "tau": record["ruggedness"]["tau"],
         "tau_flag": record["ruggedness"].get("tau_flag"),
         "exact_optima": (lo.get("exact") or {}).get("count"),
+        "optimal_plateaus": ((lo.get("exact") or {}).get("plateaus") or {}).get("count"),
         "birthday_estimate": (lo.get("birthday") or {}).get("estimate"),
         "ratio_estimate": (lo.get("ratio") or {}).get("estimate"),
         "nn_proxy": lo["nn_proxy"]["count"],

@@ -19,6 +19,8 @@ from .core import Landscape, from_benchmark
 from .graph import NeighbourGraph
 
 FORMAT = "eo-naslib-footprint/1"
+#: the entries of a record's `local_optima.exact` block (`optima.exact_local_optima` less its rows)
+EXACT_FIELDS = ("count", "share", "basins", "plateaus")
 #: random walks x (steps + 1): every visited cell's fitness is kept in the record (the seeds: 30 x 101)
 MAX_WALK_CELLS = 1_000_000
 WALK_CELLS_WHY = "every walk's fitness series is kept in the footprint's JSON: 1,000,000 values are about 20 MB"
@@ -213,10 +215,13 @@ def _local_optima(
 
     The proxy sample is drawn from measured cells (of both benchmarks with a reference).
     """
-    out: dict[str, Any] = {"tie_rule": "a known cell with no strictly fitter known neighbour"}
+    out: dict[str, Any] = {
+        "tie_rule": "a known cell with no strictly fitter known neighbour",
+        "plateau_rule": "exact.plateaus: equally fit cells joined by moves count once (optimal_plateaus)",
+    }
     if landscape.complete:
         exact = optima.exact_local_optima(landscape)
-        out["exact"] = {k: exact[k] for k in ("count", "share", "basins")}
+        out["exact"] = {k: exact[k] for k in EXACT_FIELDS}
     known = int(landscape.known.sum())
     if known >= 2:
         out["birthday"] = optima.birthday_local_optima(landscape, s.trials, min(s.runs, known), seed)

@@ -2,7 +2,9 @@
 
 A cell is a local optimum when it is known and no known neighbour is strictly fitter (ties do
 not break optimality, so a plateau of equal cells gives several optima). Unknown (NaN) cells
-are never optima and never reached.
+are never optima and never reached. `optimal_plateaus` counts the same optima plateau by
+plateau: a landscape with many equal values (a tree surrogate's predictions) has many optima
+cells that a sideways move along equal cells leads out of.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from ..errors import ConfigError
 from .core import Landscape
@@ -66,12 +70,45 @@ def basins(successor: np.ndarray) -> np.ndarray:
         target = jumped
 
 
+def optimal_plateaus(landscape: Landscape) -> dict[str, int]:
+    """Local optima counted by plateau (neutral network) instead of by cell.
+
+    A plateau is a set of known cells of equal fitness that reach each other by moves between
+    equally fit neighbours (a strongly connected component of those moves; a connected one on a
+    symmetric graph). It is optimal when none of its cells has a strictly fitter known neighbour
+    and no move leaves it for an equally fit cell outside it. `count`: optimal plateaus; `cells`:
+    the cells in them; `optima_with_equal_neighbour`: cells of `local_optima_mask` with an
+    equally fit known neighbour; `optima_off_plateaus`: cells of `local_optima_mask` that are not
+    in an optimal plateau (a sideways move leads on to a fitter cell).
+    """
+    optimum = local_optima_mask(landscape)
+    graph = landscape.known_graph
+    owner = np.repeat(np.arange(len(graph)), graph.degree)
+    equal = landscape.known[owner] & (landscape.score[owner] == landscape.score[graph.indices])
+    source, target = owner[equal], graph.indices[equal]
+    n = len(graph)
+    moves = sparse.csr_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n, n))
+    n_plateaus, plateau = connected_components(moves, directed=True, connection="strong")
+    closed = np.ones(n_plateaus, dtype=bool)
+    closed[plateau[~optimum]] = False  # a fitter neighbour, or unknown
+    closed[plateau[source[plateau[source] != plateau[target]]]] = False  # an equal move out of the plateau
+    in_optimal = closed[plateau]
+    with_equal = np.zeros(n, dtype=bool)
+    with_equal[source] = True
+    return {
+        "count": int(closed.sum()),
+        "cells": int(in_optimal.sum()),
+        "optima_with_equal_neighbour": int((optimum & with_equal).sum()),
+        "optima_off_plateaus": int((optimum & ~in_optimal).sum()),
+    }
+
+
 def exact_local_optima(landscape: Landscape) -> dict[str, Any]:
     """Exact count over a complete landscape (every cell known: tabular or surrogate), with basins.
 
     The basin of an optimum is the set of cells BILS leads to it. `effective_number` = 1 / sum p_i^2
     (p_i: basin share) is the number of equally likely optima with the same chance of a repeat,
-    which is what the birthday estimate measures.
+    which is what the birthday estimate measures. `plateaus` is `optimal_plateaus`.
     """
     if not landscape.complete:
         raise ConfigError(
@@ -91,6 +128,7 @@ def exact_local_optima(landscape: Landscape) -> dict[str, Any]:
             "largest_share": float(share.max()),
             "median_size": float(np.median(sizes)),
         },
+        "plateaus": optimal_plateaus(landscape),
     }
 
 

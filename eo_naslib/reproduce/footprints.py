@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import DataFileError
 from ..io import fingerprint
 from ..landscape import Footprint, FootprintSettings, footprint, load, save
+from ..landscape.footprint import EXACT_FIELDS
 from .items import Context
 
 #: name -> (benchmark, metric, epoch, walks, persistence epochs, reference for the ratio)
@@ -34,10 +35,17 @@ def settings_of(context: Context, name: str) -> FootprintSettings:
 
 def record(context: Context, name: str) -> Footprint:
     """Footprint `name` of `RECORDS` (surrogate-completed landscape), read back when computed before
-    with the same settings (the file name carries their fingerprint)."""
+    with the same settings and record fields (the file name carries their fingerprint)."""
     bench, _, _, _, _, reference = RECORDS[name]
     settings = settings_of(context, name)
-    tag = fingerprint({**settings.__dict__, "persistence_epochs": list(settings.persistence_epochs), "reference": reference})
+    tag = fingerprint(
+        {
+            **settings.__dict__,
+            "persistence_epochs": list(settings.persistence_epochs),
+            "reference": reference,
+            "exact_fields": list(EXACT_FIELDS),
+        }
+    )
     path = context.out_dir / "footprints" / f"{name}-{tag[:12]}.json"
     if path.is_file():
         try:

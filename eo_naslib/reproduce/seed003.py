@@ -31,20 +31,34 @@ def footprint_table(context: Context) -> Outcome:
     records = [footprints.record(context, n) for n in names]
     figure = plots.radar(records)
     figure.set_size_inches(6, 6)
-    lines = ["| landscape | tau | exact local optima | birthday estimate (k mean) | ratio estimate | FDC r (Hamming) |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| landscape | tau | exact local optima (cells) | optimal plateaus | birthday estimate (k mean) "
+        "| ratio estimate | FDC r (Hamming) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     values = {}
     for record in records:
         lo = record["local_optima"]
         exact = (lo.get("exact") or {}).get("count")
+        plateaus = ((lo.get("exact") or {}).get("plateaus") or {}).get("count")
         birthday = lo.get("birthday") or {}
         ratio = (lo.get("ratio") or {}).get("estimate")
         lines.append(
             f"| {label(record)} | {number(record['ruggedness']['tau'], '.2f')} | {number(exact, ',')} | "
+            f"{number(plateaus, ',')} | "
             f"{number(birthday.get('estimate'), ',.0f')} ({number(birthday.get('k_mean'), '.1f')}) | "
             f"{number(ratio, ',.0f')} | {number(record['fdc']['hamming']['correlation'])} |"
         )
-        values[label(record)] = radar_features(record) | {"exact_optima": exact, "birthday": birthday.get("estimate")}
-    text = "Surrogate-completed landscapes; exact counts over all 423,624 cells (ties keep optimality).\n\n" + "\n".join(lines)
+        values[label(record)] = radar_features(record) | {
+            "exact_optima": exact, "optimal_plateaus": plateaus, "birthday": birthday.get("estimate")
+        }
+    text = (
+        "Surrogate-completed landscapes; exact counts over all 423,624 cells. Cells: a cell with no "
+        "strictly fitter neighbour (ties keep optimality, so every cell of a flat stretch counts). "
+        "Plateaus: equally fit neighbouring cells counted once, and a flat stretch with a way up not "
+        "counted (`optima.optimal_plateaus`); the two differ where the surrogate predicts equal values "
+        "for neighbours.\n\n" + "\n".join(lines)
+    )
     return Outcome(text, (context.figure(figure, "s003_footprint", "radar"),), values)
 
 
@@ -197,7 +211,9 @@ ITEMS = [
         "Our local-optimum count is exact over the surrogate-completed space; the birthday method measures basin "
         "collisions (an effective number), and the seeds' code used k^2/(-ln 0.5) instead of k^2/(2 ln 2) and a "
         "placeholder fitness (SEED_PITFALLS.md). So2Sat's walks are the 30 recorded 15-cell walks at 108 epochs "
-        "(seeds: 36 epochs, their walks). See docs/landscape_report.md.",
+        "(seeds: 36 epochs, their walks). The counts describe the surrogate, not training: a surrogate "
+        "that predicts equal values for neighbouring cells (So2Sat micro's path-encoding model) has "
+        "many more optimal cells than optimal plateaus. See docs/landscape_report.md.",
         footprint_table, 1.0,
     ),
     Item(
