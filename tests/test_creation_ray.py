@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from eo_naslib.cli import main
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan
 from eo_naslib.creation.jobs import events, failures, job_dir
 from eo_naslib.testing import TINY_TRAINING
@@ -115,6 +116,22 @@ def test_measure_jobs_on_ray_match_the_local_backend(tmp_path, ray_backend):
     assert len(summary.done) == 3 and not summary.failed, summary.failed
     check_measured(plan, measured_here(tmp_path / "local"), tmp_path / "data")
     assert len(run_plan(plan, ray_backend, progress=False).skipped) == 3  # measured once
+
+
+def test_a_measure_plan_named_after_this_machine_measures_with_its_threads_on_ray(tmp_path, ray_backend, monkeypatch):
+    """`build plan --job measure` without --name names the store after this machine's torch threads
+    (2 here); Ray runs a task on the one thread it gives it unless the plan says otherwise."""
+    if write_synthetic_so2sat is None:
+        pytest.skip("measure jobs need torch (pip install 'eo-naslib[train]')")
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)  # the planning machine's threads
+    flags = ["--sampler", "lhs", "--n", "1", "--stem-channels", "8", "--batch-size", "2", "--repeats", "2", "--warmup", "0"]
+    assert main(["build", "plan", "--job", "measure", *flags, "--out", str(tmp_path / "plan")]) == 0
+    monkeypatch.undo()
+    plan = load_plan(tmp_path / "plan")
+    assert plan.name.endswith("-2t")
+    assert not run_plan(plan, ray_backend, progress=False).failed
+    assert [r["device"]["threads"] for r in read_records(plan.results, plan)] == [2]  # was [1]
 
 
 def test_zc_jobs_on_ray_score_like_the_local_backend(tmp_path, ray_backend):
