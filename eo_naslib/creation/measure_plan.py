@@ -84,5 +84,6 @@ def default_name(settings: dict[str, Any]) -> str:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"--device {device_text} but CUDA is not available here; give --name for a plan run elsewhere")
     bf16 = device.type == "cuda" and settings.get("precision", "auto") in ("auto", "bf16")
-    fingerprint = profile.device_fingerprint(device, settings.get("runtime", "torch"), "bf16-autocast" if bf16 else "fp32", settings["threads"])
+    dtype = "bf16-autocast" if bf16 else "fp32"
+    fingerprint = profile.device_fingerprint(device, settings.get("runtime", "torch"), dtype, settings["threads"])
     return profile.device_name(fingerprint)
