@@ -135,7 +135,10 @@ def test_a_measure_plan_named_after_this_machine_measures_with_its_threads_on_ra
 
 
 def test_zc_jobs_on_ray_score_like_the_local_backend(tmp_path, ray_backend):
-    """Zero-cost scores of 3 cells on SYNTHETIC So2Sat-layout data (the scores rank nothing real)."""
+    """Zero-cost scores of 3 cells on SYNTHETIC So2Sat-layout data (the scores rank nothing real),
+    equal up to float summation order: a Ray worker may run torch on other threads than the local
+    one (a measure job before it in the same worker leaves its `threads`: jacov and snip then
+    differ by ~1e-9 relative)."""
     if write_synthetic_so2sat is None:
         pytest.skip("zc jobs need torch and h5py (pip install 'eo-naslib[train]')")
     data = write_synthetic_so2sat(tmp_path / "data", 24, 4, 4, seed=0)
@@ -149,4 +152,6 @@ def test_zc_jobs_on_ray_score_like_the_local_backend(tmp_path, ray_backend):
         assert not run_plan(plans[1], local, progress=False).failed
     on_ray, on_local = _metrics(plans[0]), _metrics(plans[1])
     assert len(on_ray) == 3 and set(next(iter(on_ray.values()))) == {"zc_synflow", "zc_jacov", "zc_snip"}
-    assert on_ray == on_local
+    assert on_ray.keys() == on_local.keys()
+    for cell_hash, scores in on_ray.items():
+        assert scores == pytest.approx(on_local[cell_hash], rel=1e-6), cell_hash

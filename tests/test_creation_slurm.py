@@ -90,6 +90,20 @@ def test_real_slurm_array_with_a_requeued_job_resumes_from_its_checkpoint(tmp_pa
     assert _metrics(plan) == _metrics(reference)
 
 
+def wait_until_stopped(pid: int, deadline_s: float = 10.0) -> None:
+    """Until process `pid` is stopped (state T in /proc) or gone."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("T", "t", "Z", "X"):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"process {pid} did not stop within {deadline_s:g} s of SIGSTOP")
+
+
 def stop_one_mid_measurement(plan, deadline_s: float = 120.0):
     """SIGSTOP the process of the first SLURM job seen holding its claim before its record is
     written (stopped, it cannot finish); returns (job, pid, SLURM id)."""
@@ -107,6 +121,7 @@ def stop_one_mid_measurement(plan, deadline_s: float = 120.0):
                 os.kill(claim["pid"], signal.SIGSTOP)
             except ProcessLookupError:  # finished meanwhile
                 continue
+            wait_until_stopped(claim["pid"])  # a system call under way (the record's rename) ends first
             if (directory / RECORD).exists() or not (directory / CLAIM_INFO).exists():  # finished before it stopped
                 os.kill(claim["pid"], signal.SIGCONT)
                 continue
