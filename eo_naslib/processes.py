@@ -1,4 +1,9 @@
-"""Child processes that die with their parent: Linux's parent-death signal (`PR_SET_PDEATHSIG`).
+"""Worker processes: how they start (`WORKER_START_METHOD`) and that they die with their parent
+(Linux's parent-death signal, `PR_SET_PDEATHSIG`).
+
+Every pool of workers (the local backend's: creation plans, `eo-naslib experiment`, `reproduce`)
+spawns fresh interpreters: a forked child inherits the parent's locks but not the threads that hold
+them, so forking after torch, xgboost or OpenMP started their thread pools can hang the child.
 
 A worker or a torchrun rank asks the kernel to SIGKILL it when its parent (the coordinator, the
 launcher) dies, even by `kill -9`, so no orphan goes on training. The request is per process and
@@ -13,6 +18,8 @@ import signal
 import sys
 
 PR_SET_PDEATHSIG = 1
+#: the `multiprocessing` start method of every worker pool (see the module docstring)
+WORKER_START_METHOD = "spawn"
 
 
 def die_with_parent(parent: int) -> None:

@@ -3,7 +3,8 @@
 `eo_data` / `nb101_subset` are plain (decompressed) copies of the bundled sources, so tests read
 them like the public files; `data_dir` holds both benchmarks built as `load_benchmark` builds them
 on first use. Only tests that compare benchmarks_data/ with the reference copies in ../shared/data
-need ../shared (`shared_data`), and skip when it is absent.
+need ../shared (`shared_data`), and skip when it is absent. `naslib` registers the NASLib bridge
+in real NASLib for the NASLib test set (tests/naslib_setup.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from eo_naslib.benchmarks import load_benchmark
 from eo_naslib.benchmarks.formats.compressed import read_source
 from eo_naslib.benchmarks.install import build_bundled
 from eo_naslib.io import atomic_write_bytes
+from eo_naslib.lazy import lazy_module
 from eo_naslib.space import all_cells
+
+#: the NASLib test set's helpers (they import torch and the bridge): only once a NASLib test runs
+naslib_setup = lazy_module("tests.naslib_setup")
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "benchmarks_data"
@@ -77,6 +82,23 @@ def so2sat(data_dir):
 @pytest.fixture(scope="session")
 def cifar10(data_dir):
     return load_benchmark("cifar10", data_dir, build=False)
+
+
+@pytest.fixture(scope="module")
+def naslib_env(data_dir) -> dict[str, str]:
+    """The environment the bridge reads while `naslib` is registered: the session's benchmarks
+    (a module overrides this fixture to point the bridge at other data)."""
+    return {"EO_NASLIB_DATA": str(data_dir)}
+
+
+@pytest.fixture(scope="module")
+def naslib(naslib_env):
+    """The bridge registered in real NASLib (`register(replace_nasbench101=True)`; what it returns)
+    with `naslib_env` set, for one module. Its modules skip without NASLib (`naslib_setup.needs_naslib`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in naslib_env.items():
+            patch.setenv(name, value)
+        yield naslib_setup.naslib_bridge.register(replace_nasbench101=True)
 
 
 @pytest.fixture

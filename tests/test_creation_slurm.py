@@ -1,9 +1,12 @@
 """The slurm backend: submitit's local executor (always), and a real single-node SLURM (the
 `slurm_cluster` fixture of conftest), where a job is requeued mid-run with `scontrol requeue` and
-resumes from its checkpoint."""
+resumes from its checkpoint, and a measure-only job killed mid-measurement is requeued and
+measured again."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -12,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan
-from eo_naslib.creation.jobs import CLAIM_INFO, events, job_dir
+from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, events, job_dir
 from eo_naslib.io import read_json
+from tests.measure_plans import check_measured, measure_plan, measured_here
 
 pytest.importorskip("submitit", reason="submitit is not installed (pip install 'eo-naslib[cluster]')")
 
@@ -84,3 +88,79 @@ def test_real_slurm_array_with_a_requeued_job_resumes_from_its_checkpoint(tmp_pa
     with get_backend("local", workers=2) as local:
         run_plan(reference, local, progress=False)
     assert _metrics(plan) == _metrics(reference)
+
+
+def wait_until_stopped(pid: int, deadline_s: float = 10.0) -> None:
+    """Until process `pid` is stopped (state T in /proc) or gone."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("T", "t", "Z", "X"):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"process {pid} did not stop within {deadline_s:g} s of SIGSTOP")
+
+
+def stop_one_mid_measurement(plan, deadline_s: float = 120.0):
+    """SIGSTOP the process of the first SLURM job seen holding its claim before its record is
+    written (stopped, it cannot finish); returns (job, pid, SLURM id)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        for job in plan.jobs:
+            directory = job_dir(plan.results, job.id)
+            try:
+                claim = read_json(directory / CLAIM_INFO)
+            except Exception:  # noqa: BLE001 - not started yet, finished, or between writes
+                continue
+            if "slurm_array_job_id" not in claim or (directory / RECORD).exists():
+                continue
+            try:
+                os.kill(claim["pid"], signal.SIGSTOP)
+            except ProcessLookupError:  # finished meanwhile
+                continue
+            wait_until_stopped(claim["pid"])  # a system call under way (the record's rename) ends first
+            if (directory / RECORD).exists() or not (directory / CLAIM_INFO).exists():  # finished before it stopped
+                os.kill(claim["pid"], signal.SIGCONT)
+                continue
+            return job, claim["pid"], f"{claim['slurm_array_job_id']}_{claim['slurm_array_task_id']}"
+        time.sleep(0.02)
+    raise AssertionError(f"no SLURM measure job was seen measuring within {deadline_s:g} s")
+
+
+def requeue_until_restarted(slurm_id: str, directory: Path, deadline_s: float = 120.0) -> None:
+    """`scontrol requeue` (retried while SLURM is still ending the job), then start it at once (SLURM
+    holds a requeued job back for a while) until it has started the job again."""
+    deadline = time.monotonic() + deadline_s
+    while subprocess.run(["scontrol", "requeue", slurm_id], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, f"SLURM did not requeue job {slurm_id} within {deadline_s:g} s"
+        time.sleep(0.2)
+    while len(events(directory, "start")) < 2:
+        assert time.monotonic() < deadline, f"requeued SLURM job {slurm_id} did not start within {deadline_s:g} s"
+        subprocess.run(["scontrol", "update", f"JobId={slurm_id}", "StartTime=now"], capture_output=True)
+        time.sleep(0.5)
+
+
+def test_real_slurm_measure_plan_measures_a_killed_job_again(tmp_path, slurm_cluster):
+    """A measure job has no checkpoint: killed mid-measurement and requeued, it runs from the start;
+    the plan ends with one record per cell (checked as in tests/measure_plans.py)."""
+    pytest.importorskip("torch", reason="measure jobs need torch (pip install 'eo-naslib[train]')")
+    plan = measure_plan(tmp_path / "slurm")
+    backend = get_backend("slurm", folder=tmp_path / "slurm" / "submitit", executor="slurm", poll_s=0.5, timeout_min=10)
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.update(summary=run_plan(plan, backend, progress=False)))
+    runner.start()
+    try:
+        victim, pid, slurm_id = stop_one_mid_measurement(plan)
+        os.kill(pid, signal.SIGKILL)  # the job's step dies before writing its record
+        requeue_until_restarted(slurm_id, job_dir(plan.results, victim.id))
+    finally:
+        runner.join(timeout=300)
+    assert not runner.is_alive()
+    summary = outcome["summary"]
+    assert len(summary.done) == 3 and not summary.failed, summary.failed
+    directory = job_dir(plan.results, victim.id)
+    assert len(events(directory, "start")) == 2 and len(events(directory, "done")) == 1, slurm_id
+    check_measured(plan, measured_here(tmp_path / "local"), tmp_path / "data")

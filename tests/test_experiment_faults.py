@@ -52,8 +52,17 @@ BENCHMARK = SyntheticBenchmark(SPACE, seed=0, measured_share=0.5)
 datasets._open = lambda name, data_dir, surrogate=True: BENCHMARK
 landscape_cli.load_benchmark = lambda name, data_dir=None, surrogate=True: BENCHMARK
 if os.environ.get("NO_PDEATHSIG"):  # only to show that the orphan test can fail
-    from eo_naslib.creation.backends import local
-    local._PR_SET_PDEATHSIG = 0
+    from eo_naslib import processes
+    processes.PR_SET_PDEATHSIG = 0  # prctl refuses option 0: no death signal
+if os.environ.get("RUNS_STARTED"):  # each run leaves a file in this folder as it starts (spawned workers too)
+    from eo_naslib.experiments import runs
+    real_run_once = runs.run_once
+
+    def run_once(experiment, configuration, seed):
+        open(os.path.join(os.environ["RUNS_STARTED"], f"{os.getpid()}-{seed}"), "w").close()
+        return real_run_once(experiment, configuration, seed)
+
+    runs.run_once = run_once
 
 
 def die():
@@ -535,7 +544,7 @@ def alive(processes: dict[int, str]) -> list[int]:
 
 
 def mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains `text` (forked workers keep the coordinator's)."""
+    """Live processes whose command line contains `text` (the coordinator's names its out dir)."""
     out = []
     for entry in Path("/proc").iterdir():
         try:
@@ -568,19 +577,20 @@ def test_kill_9_of_the_coordinator_leaves_no_worker_alive_or_writing(driver, tmp
     (`NO_PDEATHSIG=1` in the environment disables the workers' death signal: then this fails)."""
     config = tmp_path / "orphans.yaml"
     config.write_text(yaml.safe_dump(ORPHAN_CONFIG))
-    live = tmp_path / "live"
+    live, started = tmp_path / "live", tmp_path / "started"
+    started.mkdir()
     argv = experiment_argv(config, live, 2, "--workers", "2")
     with open(tmp_path / "coordinator.err", "w") as stderr:  # a file: surviving workers would hold a pipe open
-        coordinator = subprocess.Popen([sys.executable, str(driver), "run", *argv], cwd=REPO, env=env(), stdout=subprocess.DEVNULL, stderr=stderr)
+        coordinator = subprocess.Popen([sys.executable, str(driver), "run", *argv], cwd=REPO, env={**env(), "RUNS_STARTED": str(started)},
+                                       stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
     workers: dict[int, str] = {}
     try:
         deadline = time.monotonic() + 120
-        while len(descendants(coordinator.pid)) < 2:
+        while len(list(started.iterdir())) < 2:  # both workers are inside a run
             assert coordinator.poll() is None and time.monotonic() < deadline, (tmp_path / "coordinator.err").read_text()
             time.sleep(0.02)
-        time.sleep(0.3)  # both workers are inside a run
         workers = descendants(coordinator.pid)
-        assert len(workers) >= 2 and mentioning(str(live))
+        assert {int(p.name.split("-")[0]) for p in started.iterdir()} <= set(workers) and mentioning(str(live))
         coordinator.kill()
         coordinator.wait()
         deadline = time.monotonic() + 5
@@ -595,7 +605,7 @@ def test_kill_9_of_the_coordinator_leaves_no_worker_alive_or_writing(driver, tmp
     assert listing(live) == before
     for path in live.rglob("runs/*/*.json"):  # what was written is complete
         assert json.loads(path.read_text())["seed"] in (0, 1)
-    rerun = start(driver, argv)
+    rerun = start(driver, experiment_argv(config, live, 2, "--workers", "1"))  # in its own process: no workers to spawn again
     _, stderr = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, stderr
     assert sorted(p.name for p in (live / "orphans" / "runs" / "rs_1000").iterdir()) == ["0.json", "1.json"]

@@ -14,8 +14,11 @@ import eo_naslib
 from eo_naslib import ConfigError
 from eo_naslib.cli import main as cli_main
 from eo_naslib.experiments import parse_experiment, run_experiment
+from eo_naslib.creation.backends import get_backend
+from eo_naslib.experiments import runner as runner_module
 from eo_naslib.experiments import runs as runs_module
 from eo_naslib.benchmarks import datasets as datasets_module
+from eo_naslib.reproduce.synthetic import write_synthetic_data
 from eo_naslib.search.pareto import non_dominated
 from eo_naslib.testing import SyntheticBenchmark
 
@@ -83,11 +86,30 @@ def test_experiment_writes_runs_tables_tests_and_plots(tmp_path, synthetic_api):
     assert report["front_measured_per_run"]["pls_120/2"] == f"{front['measured']} of {front['size']}"
 
 
-def test_finished_runs_are_skipped_and_parallel_runs_match(tmp_path, synthetic_api, monkeypatch):
-    serial = parse_experiment(_experiment(tmp_path / "serial", seeds=2))
+@pytest.fixture(scope="module")
+def synthetic_data(tmp_path_factory, space) -> Path:
+    """SYNTHETIC `so2sat` and `cifar10` stores on disk (reproduce's stand-ins): spawned workers open
+    them by name, as they open the real ones (they see none of the test process's patches)."""
+    return write_synthetic_data(tmp_path_factory.mktemp("synthetic-data"), space)
+
+
+def test_finished_runs_are_skipped_and_parallel_runs_match(tmp_path, synthetic_data, monkeypatch):
+    """Runs in two spawned workers equal the serial ones (random search only: a fresh worker would
+    build the space's neighbour graphs again for local searches, seconds each)."""
+    configurations = {"rs_60": {"optimizer": "rs", "epochs": 60}, "rs_120": {"optimizer": "rs", "epochs": 120}}
+    settings = {"seeds": 2, "data_dir": str(synthetic_data), "configurations": configurations, "comparisons": [["rs_120", "rs_60"]]}
+    serial = parse_experiment(_experiment(tmp_path / "serial", **settings))
     run_experiment(serial, progress=False)
-    parallel = parse_experiment(_experiment(tmp_path / "parallel", seeds=2, workers=2))
+    pools = []
+
+    def recording(*args, **options):
+        pools.append(get_backend(*args, **options))
+        return pools[-1]
+
+    monkeypatch.setattr(runner_module, "get_backend", recording)
+    parallel = parse_experiment(_experiment(tmp_path / "parallel", workers=2, **settings))
     run_experiment(parallel, progress=False)
+    assert [pool.start_method for pool in pools] == ["spawn"]  # a fork after torch/xgboost started threads can hang
     for name in serial.configurations:
         for seed in range(2):
             a = json.loads(runs_module.run_path(serial, name, seed).read_text())

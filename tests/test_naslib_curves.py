@@ -12,22 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_naslib_real import NASLIB_MISSING, _naslib_runner
-import naslib_bridge  # noqa: E402 (on sys.path once test_naslib_real is imported)
 from eo_naslib.creation import get_backend, load_plan, make_plan, run_plan
 from eo_naslib.creation.store import build_store
 from eo_naslib.errors import ConfigError, UnknownMetricError
+from tests.naslib_setup import naslib_bridge, needs_naslib
+from tests.test_naslib_real import _naslib_runner
 
-pytestmark = pytest.mark.skipif(NASLIB_MISSING is not None, reason=f"NASLib not importable: {NASLIB_MISSING}")
-
-
-@pytest.fixture(scope="module")
-def bridge(data_dir):
-    """The bridge registered in this process, reading the session's so2sat and cifar10."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("EO_NASLIB_DATA", str(data_dir))
-    yield naslib_bridge.register(replace_nasbench101=True)
-    mp.undo()
+pytestmark = needs_naslib
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +47,7 @@ def _result(tmp_path):
 
 
 @pytest.mark.parametrize("predictor", ["valacc", "sotle", "lcsvr"])
-def test_naslib_predictor_runner_runs_lc_predictors_on_a_built_store(bridge, tmp_path, built_data, predictor):
+def test_naslib_predictor_runner_runs_lc_predictors_on_a_built_store(naslib, tmp_path, built_data, predictor):
     output = _naslib_runner(tmp_path, built_data, "predictors", True, "search_space", "nasbench101", "dataset", "synthetic_curves",
                             "predictor", predictor, "test_size", "10", "train_size_single", "10", "fidelity_single", "3",
                             "hparams_from_file", "none")
@@ -65,7 +56,7 @@ def test_naslib_predictor_runner_runs_lc_predictors_on_a_built_store(bridge, tmp
     assert "fidelity 3 on synthetic_curves: the learning curves at the recorded epochs [1, 2, 3]" in output
 
 
-def test_naslib_predictor_runner_runs_valacc_on_cifar10s_four_fidelities(bridge, tmp_path, data_dir):
+def test_naslib_predictor_runner_runs_valacc_on_cifar10s_four_fidelities(naslib, tmp_path, data_dir):
     output = _naslib_runner(tmp_path, data_dir, "predictors", True, "search_space", "nasbench101", "dataset", "cifar10",
                             "predictor", "valacc", "test_size", "10", "train_size_single", "10", "fidelity_single", "2",
                             "hparams_from_file", "none")
@@ -83,14 +74,14 @@ def _evaluator(tmp_path, predictor, dataset):
     return evaluator(predictor, config=config)
 
 
-def test_lc_predictors_are_refused_on_data_without_curves_in_one_line(bridge, tmp_path):
+def test_lc_predictors_are_refused_on_data_without_curves_in_one_line(naslib, tmp_path):
     predictors = importlib.import_module("naslib.predictors")
     metric = importlib.import_module("naslib.search_spaces.core.query_metrics").Metric
-    api = bridge["get_dataset_api"]("nasbench101", "so2sat_lcz42_micro")
+    api = naslib["get_dataset_api"]("nasbench101", "so2sat_lcz42_micro")
     evaluator = _evaluator(tmp_path, predictors.EarlyStopping(metric=metric.VAL_ACCURACY), "so2sat_lcz42_micro")
     with pytest.raises(UnknownMetricError, match=r"holds val_accuracy at epoch \[108\] only, so it has no learning curve; .*eo-naslib build"):
         evaluator.adapt_search_space(naslib_bridge.EONasBench101SearchSpace(), load_labeled=False, dataset_api=api)
-    cifar10 = bridge["get_dataset_api"]("nasbench101", "cifar10")
+    cifar10 = naslib["get_dataset_api"]("nasbench101", "cifar10")
     evaluator = _evaluator(tmp_path, predictors.SoLosspredictor(metric=metric.TRAIN_LOSS, sum_option="SoTLE"), "cifar10")
     with pytest.raises(UnknownMetricError, match="'cifar10' has no train_loss, so no learning curve"):
         evaluator.adapt_search_space(naslib_bridge.EONasBench101SearchSpace(), load_labeled=False, dataset_api=cifar10)
@@ -100,10 +91,10 @@ def test_lc_predictors_are_refused_on_data_without_curves_in_one_line(bridge, tm
     assert evaluator.full_lc is True
 
 
-def test_a_fidelity_reaching_the_scored_value_is_refused(bridge, tmp_path):
+def test_a_fidelity_reaching_the_scored_value_is_refused(naslib, tmp_path):
     predictors = importlib.import_module("naslib.predictors")
     metric = importlib.import_module("naslib.search_spaces.core.query_metrics").Metric
-    cifar10 = bridge["get_dataset_api"]("nasbench101", "cifar10")
+    cifar10 = naslib["get_dataset_api"]("nasbench101", "cifar10")
     evaluator = _evaluator(tmp_path, predictors.EarlyStopping(metric=metric.VAL_ACCURACY), "cifar10")
     evaluator.adapt_search_space(naslib_bridge.EONasBench101SearchSpace(), load_labeled=False, dataset_api=cifar10)
     assert evaluator.full_lc is True

@@ -14,23 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
-import naslib_bridge  # noqa: E402
+from eo_naslib.errors import UnknownMetricError
+from tests.naslib_setup import naslib_bridge, needs_naslib
 
-from eo_naslib.errors import UnknownMetricError  # noqa: E402
-
-NASLIB_MISSING = naslib_bridge.unavailable_reason()
-pytestmark = pytest.mark.skipif(NASLIB_MISSING is not None, reason=f"NASLib not importable: {NASLIB_MISSING}")
+pytestmark = needs_naslib
 DATASETS = ("cifar10", "so2sat_lcz42_micro", "so2sat_lcz42_macro")
-
-
-@pytest.fixture(scope="module")
-def naslib(data_dir):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("EO_NASLIB_DATA", str(data_dir))
-    registered = naslib_bridge.register(replace_nasbench101=True)
-    yield registered
-    mp.undo()
 
 
 def _config(tmp_path, space, dataset, optimizer, epochs, *opts):

@@ -14,11 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
-import naslib_bridge  # noqa: E402
+from tests.naslib_setup import naslib_bridge, needs_naslib
 
-NASLIB_MISSING = naslib_bridge.unavailable_reason()
-pytestmark = pytest.mark.skipif(NASLIB_MISSING is not None, reason=f"NASLib not importable: {NASLIB_MISSING}")
+pytestmark = needs_naslib
 torch = pytest.importorskip("torch")
 pytest.importorskip("h5py")
 
@@ -42,12 +40,9 @@ def so2sat_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def naslib(so2sat_dir):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("EO_NASLIB_SO2SAT", str(so2sat_dir))
-    registered = naslib_bridge.register(replace_nasbench101=True)
-    yield registered
-    mp.undo()
+def naslib_env(so2sat_dir):
+    """The bridge's zero-cost data (conftest's `naslib` registers it): the synthetic So2Sat layout."""
+    return {"EO_NASLIB_SO2SAT": str(so2sat_dir)}
 
 
 def test_native_proxies_equal_naslibs_on_five_cells(naslib, so2sat_dir):

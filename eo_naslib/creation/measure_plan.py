@@ -2,7 +2,9 @@
 
 `eo-naslib build plan --job measure --sampler lhs --n 500 --device cpu --out DIR` makes the same
 plan as a YAML config with `job: measure`; the plan and its store are named `--name`, by default
-after this machine's device fingerprint (`training.profile.device_name`, e.g. `cpu-amd-epyc-2t`).
+after this machine's device fingerprint (`training.profile.device_name`, e.g. `cpu-amd-epyc-2t`),
+and such a plan measures with the threads its name states (`--threads`, else this machine's torch
+threads) on every backend (a Ray worker would otherwise time on the one thread Ray gives it).
 `--job zc --sampler lhs --n 100 --data DIR` makes a zero-cost plan the same way (`creation.zc`; its
 settings: `--sensor`, `--batch-size`, `--stem-channels`; named `zc-lhs-100` unless `--name`).
 """
@@ -49,6 +51,8 @@ def measure_config(options: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"--{foreign[0].replace('_', '-')} is not a setting of --job {job}; its settings: {list(FLAG_JOBS[job])}")
     settings = {k: options[k] for k in FLAG_JOBS[job] if options.get(k) is not None}
     if job == "measure":
+        if options.get("name") is None:  # named after these threads: every backend measures with them
+            settings["threads"] = settings.get("threads") or torch.get_num_threads()
         name = options.get("name") or default_name(settings)
         description = f"device profiles of {_what(options)} on {name} (measure-only plan, no training)"
     else:
@@ -71,7 +75,7 @@ def _what(options: dict[str, Any]) -> str:
 
 
 def default_name(settings: dict[str, Any]) -> str:
-    """The device name of this machine's fingerprint for these settings (device, runtime, threads)."""
+    """The device name of this machine's fingerprint for these settings (device, runtime, `threads`)."""
     device_text = settings.get("device", "cpu")
     try:
         device = torch.device(device_text)
@@ -80,6 +84,6 @@ def default_name(settings: dict[str, Any]) -> str:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"--device {device_text} but CUDA is not available here; give --name for a plan run elsewhere")
     bf16 = device.type == "cuda" and settings.get("precision", "auto") in ("auto", "bf16")
-    threads = settings.get("threads") or torch.get_num_threads()
-    fingerprint = profile.device_fingerprint(device, settings.get("runtime", "torch"), "bf16-autocast" if bf16 else "fp32", threads)
+    dtype = "bf16-autocast" if bf16 else "fp32"
+    fingerprint = profile.device_fingerprint(device, settings.get("runtime", "torch"), dtype, settings["threads"])
     return profile.device_name(fingerprint)

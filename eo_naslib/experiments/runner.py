@@ -40,9 +40,9 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run what is missing, then summarise; returns the report (also written as report.json).
 
-    Runs go to `backend` (local processes, Ray or SLURM; default: `experiment.workers` local
-    worker processes, at most the CPUs available unless `oversubscribe`; or this process with one
-    worker). Finished runs of the same settings are reused; runs of other settings stop the
+    Runs go to `backend` (local processes, Ray or SLURM; default: `experiment.workers` spawned
+    local worker processes, at most the CPUs available unless `oversubscribe`; or this process with
+    one worker). Finished runs of the same settings are reused; runs of other settings stop the
     experiment with the changed keys named, unless `fresh` discards them first.
     """
     directory = check_writable(experiment.directory)
@@ -60,7 +60,7 @@ def run_experiment(
             for name, seed in tqdm(todo, desc=experiment.name, disable=not progress):
                 run_and_save(experiment, name, seed)
         elif todo:
-            engine = backend or get_backend("local", workers=experiment.workers, start_method="fork", oversubscribe=oversubscribe)
+            engine = backend or get_backend("local", workers=experiment.workers, oversubscribe=oversubscribe)
             try:
                 engine.map(run_and_save, [(experiment, name, seed) for name, seed in todo], progress=progress, desc=experiment.name)
             finally:

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from scipy.stats import mannwhitneyu
 
-from ..creation.backends import get_backend
 from ..experiments.config import Configuration, Experiment, load_experiment
 from ..experiments.runner import run_experiment
 from ..experiments.runs import run_path
@@ -63,12 +62,7 @@ def run(context: Context, name: str) -> tuple[Experiment, dict[str, Any]]:
     """Run (or finish) experiment `name` on the context's backend (local: `workers` spawned
     processes, or this one); returns it and its report (see `run_experiment`)."""
     experiment = load(context, name)
-    if context.backend is not None:
-        backend = context.backend(experiment.directory / "slurm")
-    elif context.workers > 1:  # fresh processes: forking this one (threads of torch, xgboost) can hang
-        backend = get_backend("local", workers=context.workers, start_method="spawn")
-    else:
-        backend = None
+    backend = None if context.backend is None else context.backend(experiment.directory / "slurm")
     try:
         report = run_experiment(experiment, progress=False, backend=backend)
     finally:

@@ -1,8 +1,9 @@
 """`local`: a pool of worker processes on this machine, one per CPU slot or per GPU.
 
-Workers are spawned (not forked: safe with PyTorch and CUDA) and die with the coordinator
-(Linux `PR_SET_PDEATHSIG`), so killing the coordinator leaves no orphan training; the killed jobs'
-claims are released by the OS and their checkpoints resume on the next run.
+Workers are spawned (`processes.WORKER_START_METHOD`; not forked: safe with PyTorch, CUDA and
+xgboost's thread pools) and die with the coordinator (Linux `PR_SET_PDEATHSIG`), so killing the
+coordinator leaves no orphan training; the killed jobs' claims are released by the OS and their
+checkpoints resume on the next run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ...errors import ConfigError, at_most
-from ...processes import die_with_parent
+from ...processes import WORKER_START_METHOD, die_with_parent
 from .base import Backend, Completion
 
 #: workers per available CPU when oversubscribing on purpose (never a fork storm)
@@ -61,8 +62,9 @@ class LocalBackend(Backend):
 
     Each worker's thread pools get `threads` threads (default: CPU cores / workers), so workers do
     not oversubscribe the cores (on 2 cores, 2 workers x 2 torch threads trained ~3x slower).
-    `start_method="fork"` suits work without CUDA that should see the parent's state (experiments).
-    `workers` is at most the CPUs available unless `oversubscribe` (see `check_workers`).
+    Workers are spawned (`start_method` is `processes.WORKER_START_METHOD`): they see none of the
+    parent's state but what the calls pass them. `workers` is at most the CPUs available unless
+    `oversubscribe` (see `check_workers`).
     """
 
     name = "local"
@@ -72,7 +74,6 @@ class LocalBackend(Backend):
         workers: int | None = None,
         devices: Sequence[str | int] | None = None,
         threads: int | None = None,
-        start_method: str = "spawn",
         oversubscribe: bool = False,
     ) -> None:
         if devices is not None and workers is not None and workers != len(devices):
@@ -85,7 +86,7 @@ class LocalBackend(Backend):
         self.devices = [str(d) for d in devices] if devices else None
         self.slots = self.workers
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.workers)
-        self.start_method = start_method
+        self.start_method = WORKER_START_METHOD
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
