@@ -73,6 +73,13 @@ def test_macs_counted_from_the_cell_equal_the_run_models(one_torch_thread, tmp_p
     assert profile.cell_macs(CELL, config, 10, 17, (32, 32)) == counted["macs"]
 
 
+def test_profiling_with_other_threads_restores_the_callers(tmp_path):
+    before = torch.get_num_threads()
+    other = 2 if before == 1 else 1
+    profile.profile_network(tiny_model(), (10, 32, 32), torch.device("cpu"), batch_size=1, warmup=0, repeats=1, threads=other, powercap=tmp_path)
+    assert torch.get_num_threads() == before
+
+
 def test_latency_statistics_match_numpy():
     stats = profile.latency_stats([1.0, 2.0, 3.0, 4.0, 10.0])
     assert stats == {"mean_ms": 4.0, "std_ms": pytest.approx(3.5355339), "median_ms": 3.0, "p95_ms": pytest.approx(8.8), "min_ms": 1.0}
