@@ -104,7 +104,7 @@ def one_hot_and_graph(space: CellTable, rows: np.ndarray) -> np.ndarray:
 
 
 def cost_features(space: CellTable, rows: np.ndarray) -> np.ndarray:
-    """(n, 9) log1p of the cells' network costs (`space.costs.network_costs`, NB101's default network:
+    """(n, 10) log1p of the cells' network costs (`space.costs.network_costs`, NB101's default network:
     10 bands, 17 classes, stem 128, 3 stacks of 3 modules, 32 x 32; other widths and inputs scale
     every cell alike, so the features order cells the same way)."""
     return np.log1p(network_costs(space.matrices[rows], space.labels[rows])).astype(np.float32)
