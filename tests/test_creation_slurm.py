@@ -8,16 +8,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan
-from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, events, job_dir
+from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, job_dir
 from eo_naslib.io import read_json
 from tests.measure_plans import check_measured, measure_plan, measured_here
+from tests.slurm_runs import assert_ran_twice, run_interrupted, slurm_id, start_now
 
 pytest.importorskip("submitit", reason="submitit is not installed (pip install 'eo-naslib[cluster]')")
 
@@ -49,16 +49,10 @@ def test_submitit_local_executor_runs_a_plan_like_the_local_backend(tmp_path):
     assert _metrics(plan) == _metrics(reference)
 
 
-def test_real_slurm_array_with_a_requeued_job_resumes_from_its_checkpoint(tmp_path, slurm_cluster):
-    plan, reference = _plan(tmp_path / "slurm", n=3, seconds=12, steps=12), _plan(tmp_path / "local", n=3)
-    backend = get_backend(
-        "slurm", folder=tmp_path / "slurm" / "submitit", executor="slurm", poll_s=0.5, timeout_min=10
-    )
-    outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.update(summary=run_plan(plan, backend, progress=False)))
-    runner.start()
-    victim, deadline = None, time.monotonic() + 120
-    while victim is None and time.monotonic() < deadline:  # a job 2 steps in, holding its claim
+def requeue_one_mid_run(plan, deadline_s: float = 120.0):
+    """Requeue a SLURM job 2 steps in, holding its claim, and start it again; returns it."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
         for job in plan.jobs:
             directory = job_dir(plan.results, job.id)
             try:
@@ -67,22 +61,21 @@ def test_real_slurm_array_with_a_requeued_job_resumes_from_its_checkpoint(tmp_pa
             except Exception:  # noqa: BLE001 - not started yet
                 continue
             if step >= 2 and "slurm_array_job_id" in claim:
-                victim = (job, f"{claim['slurm_array_job_id']}_{claim['slurm_array_task_id']}")
-                break
+                requeue = subprocess.run(["scontrol", "requeue", slurm_id(claim)], capture_output=True, text=True)
+                assert requeue.returncode == 0, requeue.stderr
+                start_now(slurm_id(claim), directory)
+                return job
         time.sleep(0.2)
-    assert victim is not None, "no SLURM job started within 2 minutes"
-    requeue = subprocess.run(["scontrol", "requeue", victim[1]], capture_output=True, text=True)
-    assert requeue.returncode == 0, requeue.stderr
-    # SLURM holds a requeued job back for a while (begin time in the future): let it start now
-    for _ in range(20):
-        subprocess.run(["scontrol", "update", f"JobId={victim[1]}", "StartTime=now"], capture_output=True)
-        time.sleep(0.5)
-    runner.join(timeout=300)
-    assert not runner.is_alive()
-    summary = outcome["summary"]
-    assert len(summary.done) == 3 and not summary.failed
-    directory = job_dir(plan.results, victim[0].id)
-    assert len(events(directory, "start")) == 2 and len(events(directory, "done")) == 1
+    raise AssertionError(f"no SLURM job started within {deadline_s:g} s")
+
+
+def test_real_slurm_array_with_a_requeued_job_resumes_from_its_checkpoint(tmp_path, slurm_cluster):
+    plan, reference = _plan(tmp_path / "slurm", n=3, seconds=12, steps=12), _plan(tmp_path / "local", n=3)
+    backend = get_backend(
+        "slurm", folder=tmp_path / "slurm" / "submitit", executor="slurm", poll_s=0.5, timeout_min=10
+    )
+    summary, victim = run_interrupted(plan, backend, lambda: requeue_one_mid_run(plan), timeout_s=300)
+    directory = assert_ran_twice(plan, summary, victim)
     record = read_json(directory / "record.json")
     assert record["training"]["resumed_from_step"] >= 2  # resumed, not restarted
     with get_backend("local", workers=2) as local:
@@ -125,22 +118,26 @@ def stop_one_mid_measurement(plan, deadline_s: float = 120.0):
             if (directory / RECORD).exists() or not (directory / CLAIM_INFO).exists():  # finished before it stopped
                 os.kill(claim["pid"], signal.SIGCONT)
                 continue
-            return job, claim["pid"], f"{claim['slurm_array_job_id']}_{claim['slurm_array_task_id']}"
+            return job, claim["pid"], slurm_id(claim)
         time.sleep(0.02)
     raise AssertionError(f"no SLURM measure job was seen measuring within {deadline_s:g} s")
 
 
-def requeue_until_restarted(slurm_id: str, directory: Path, deadline_s: float = 120.0) -> None:
-    """`scontrol requeue` (retried while SLURM is still ending the job), then start it at once (SLURM
-    holds a requeued job back for a while) until it has started the job again."""
+def requeue_until_restarted(job_slurm_id: str, directory: Path, deadline_s: float = 120.0) -> None:
+    """`scontrol requeue` (retried while SLURM is still ending the job), then `start_now`."""
     deadline = time.monotonic() + deadline_s
-    while subprocess.run(["scontrol", "requeue", slurm_id], capture_output=True).returncode != 0:
-        assert time.monotonic() < deadline, f"SLURM did not requeue job {slurm_id} within {deadline_s:g} s"
+    while subprocess.run(["scontrol", "requeue", job_slurm_id], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, f"SLURM did not requeue job {job_slurm_id} within {deadline_s:g} s"
         time.sleep(0.2)
-    while len(events(directory, "start")) < 2:
-        assert time.monotonic() < deadline, f"requeued SLURM job {slurm_id} did not start within {deadline_s:g} s"
-        subprocess.run(["scontrol", "update", f"JobId={slurm_id}", "StartTime=now"], capture_output=True)
-        time.sleep(0.5)
+    start_now(job_slurm_id, directory, deadline_s)
+
+
+def kill_and_requeue_one(plan):
+    """SIGKILL a SLURM measure job mid-measurement (before its record), requeue and restart it; returns it."""
+    victim, pid, job_slurm_id = stop_one_mid_measurement(plan)
+    os.kill(pid, signal.SIGKILL)  # the job's step dies before writing its record
+    requeue_until_restarted(job_slurm_id, job_dir(plan.results, victim.id))
+    return victim
 
 
 def test_real_slurm_measure_plan_measures_a_killed_job_again(tmp_path, slurm_cluster):
@@ -149,18 +146,6 @@ def test_real_slurm_measure_plan_measures_a_killed_job_again(tmp_path, slurm_clu
     pytest.importorskip("torch", reason="measure jobs need torch (pip install 'eo-naslib[train]')")
     plan = measure_plan(tmp_path / "slurm")
     backend = get_backend("slurm", folder=tmp_path / "slurm" / "submitit", executor="slurm", poll_s=0.5, timeout_min=10)
-    outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.update(summary=run_plan(plan, backend, progress=False)))
-    runner.start()
-    try:
-        victim, pid, slurm_id = stop_one_mid_measurement(plan)
-        os.kill(pid, signal.SIGKILL)  # the job's step dies before writing its record
-        requeue_until_restarted(slurm_id, job_dir(plan.results, victim.id))
-    finally:
-        runner.join(timeout=300)
-    assert not runner.is_alive()
-    summary = outcome["summary"]
-    assert len(summary.done) == 3 and not summary.failed, summary.failed
-    directory = job_dir(plan.results, victim.id)
-    assert len(events(directory, "start")) == 2 and len(events(directory, "done")) == 1, slurm_id
+    summary, victim = run_interrupted(plan, backend, lambda: kill_and_requeue_one(plan), timeout_s=300)
+    assert_ran_twice(plan, summary, victim)
     check_measured(plan, measured_here(tmp_path / "local"), tmp_path / "data")

@@ -12,7 +12,6 @@ so a resumed run replays the uninterrupted one bit for bit.
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 
 import pytest
@@ -23,10 +22,11 @@ for _module in ("torchmetrics", "h5py"):  # the rest of the train extra
     pytest.importorskip(_module, reason="training needs the train extra (pip install 'eo-naslib[train]')")
 
 from eo_naslib.creation import get_backend, load_plan, make_plan, read_records, run_plan  # noqa: E402
-from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, events, job_dir  # noqa: E402
+from eo_naslib.creation.jobs import CLAIM_INFO, RECORD, job_dir  # noqa: E402
 from eo_naslib.io import read_json  # noqa: E402
 from eo_naslib.testing import TINY_TRAINING  # noqa: E402
 from eo_naslib.training.synthetic import write_synthetic_so2sat  # noqa: E402
+from tests.slurm_runs import assert_ran_twice, run_interrupted, slurm_id, start_now  # noqa: E402
 
 #: per-epoch checkpoints and enough epochs (a few seconds) to requeue a job mid-training
 SETTINGS = {**TINY_TRAINING, "epochs": 24, "lr": 0.05, "bn_momentum": 0.1, "device": "cpu", "checkpoint_every": 1}
@@ -69,7 +69,7 @@ def saved_epoch(directory) -> int:
 
 def requeue_one_mid_training(plan, deadline_s: float = 180.0):
     """Requeue the first SLURM job seen with a checkpoint in the first half of its epochs (so the
-    requeue lands before it finishes); returns (job, SLURM id)."""
+    requeue lands before it finishes) and start it again; returns it."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         for job in plan.jobs:
@@ -80,13 +80,9 @@ def requeue_one_mid_training(plan, deadline_s: float = 180.0):
                 continue
             if "slurm_array_job_id" not in claim or (directory / RECORD).exists() or not 1 <= saved_epoch(directory) <= SETTINGS["epochs"] // 2:
                 continue  # not a SLURM job with epochs still to train
-            slurm_id = f"{claim['slurm_array_job_id']}_{claim['slurm_array_task_id']}"
-            if subprocess.run(["scontrol", "requeue", slurm_id], capture_output=True).returncode == 0:
-                # SLURM holds a requeued job back for a while (begin time in the future): start it now
-                for _ in range(20):
-                    subprocess.run(["scontrol", "update", f"JobId={slurm_id}", "StartTime=now"], capture_output=True)
-                    time.sleep(0.5)
-                return job, slurm_id
+            if subprocess.run(["scontrol", "requeue", slurm_id(claim)], capture_output=True).returncode == 0:
+                start_now(slurm_id(claim), directory)
+                return job
         time.sleep(0.1)
     raise AssertionError(f"no SLURM training job was seen mid-training within {deadline_s:g} s")
 
@@ -98,18 +94,8 @@ def test_a_plan_trains_on_real_slurm_with_a_requeued_job_like_the_local_backend(
         "slurm", folder=tmp_path / "slurm" / "submitit", executor="slurm", poll_s=0.5, timeout_min=10,
         parameters={"slurm_setup": [ONE_THREAD]},
     )  # fmt: skip
-    outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.update(summary=run_plan(plan, backend, progress=False)))
-    runner.start()
-    try:
-        victim, slurm_id = requeue_one_mid_training(plan)
-    finally:
-        runner.join(timeout=600)
-    assert not runner.is_alive()
-    summary = outcome["summary"]
-    assert len(summary.done) == 3 and not summary.failed, summary.failed
-    directory = job_dir(plan.results, victim.id)
-    assert len(events(directory, "start")) == 2 and len(events(directory, "done")) == 1, slurm_id
+    summary, victim = run_interrupted(plan, backend, lambda: requeue_one_mid_training(plan), timeout_s=600)
+    directory = assert_ran_twice(plan, summary, victim)
     record = read_json(directory / RECORD)
     assert 1 <= record["training"]["resumed_from_epoch"] < SETTINGS["epochs"]  # resumed, not restarted
     with get_backend("local", workers=2, threads=1) as local:

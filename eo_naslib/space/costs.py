@@ -119,8 +119,7 @@ class _Structure:
             "concat_elements": self.concatenates * c_out,
             "downsample_elements": np.zeros(len(interior)),
         }
-        per_pixel = {"conv_layers"}
-        return np.column_stack([columns[k] * (1 if k in per_pixel else area) for k in COST_COLUMNS])
+        return np.column_stack([columns[k] * (1 if k == "conv_layers" else area) for k in COST_COLUMNS])  # layers: a count
 
 
 def network_costs(

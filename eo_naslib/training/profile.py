@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import platform
 import re
 import resource
@@ -191,6 +192,22 @@ def _runner(
     return forward
 
 
+def _restores_torch_threads(function: Callable[..., T]) -> Callable[..., T]:
+    """`function`, giving the caller's torch thread count back when it returns (a worker that runs
+    several jobs keeps its own)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        previous = torch.get_num_threads()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            torch.set_num_threads(previous)
+
+    return wrapper
+
+
+@_restores_torch_threads
 def profile_network(
     model: nn.Module,
     input_shape: tuple[int, int, int],
@@ -212,34 +229,9 @@ def profile_network(
     warmup = non_negative_int(warmup, "warmup")
     if runtime not in RUNTIMES:
         raise ConfigError(f"runtime {runtime!r} is not offered; choose one of {list(RUNTIMES)}")
-    previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(positive_int(threads, "threads"))
-    try:  # the caller's thread count comes back: a worker running several jobs keeps its own
-        return _profile(
-            model, input_shape, device, batch_size, warmup, repeats, runtime, torch.get_num_threads(),
-            include_copy, bf16, channels_last, powercap, macs,
-        )  # fmt: skip
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _profile(
-    model: nn.Module,
-    input_shape: tuple[int, int, int],
-    device: torch.device,
-    batch_size: int,
-    warmup: int,
-    repeats: int,
-    runtime: str,
-    threads: int,
-    include_copy: bool,
-    bf16: bool,
-    channels_last: bool,
-    powercap: Path,
-    macs: int | None,
-) -> dict[str, Any]:
-    """`profile_network`'s work, on checked settings and `threads` already set."""
+    threads = torch.get_num_threads()
     model = model.to(device).eval()
     result: dict[str, Any] = {
         "params": count_parameters(model),
